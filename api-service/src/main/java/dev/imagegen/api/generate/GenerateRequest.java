@@ -1,0 +1,51 @@
+package dev.imagegen.api.generate;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A validated, normalized generation request.
+ *
+ * @param prompt the trimmed prompt
+ * @param negativePrompt the trimmed negative prompt, possibly empty
+ * @param seed {@code -1} for random, else 0..2147483647
+ * @param guidanceScale 1.0..30.0
+ * @param shape the shape
+ * @param format the encoding
+ */
+record GenerateRequest(String prompt, String negativePrompt, long seed, double guidanceScale, Shape shape,
+		ImageFormat format) {
+
+	/** The seed that means "pick one at random". */
+	static final long RANDOM_SEED = -1;
+
+	/** Whether the caller fixed the seed (and so the image). */
+	boolean seedFixed() {
+		return this.seed != RANDOM_SEED;
+	}
+
+	/** The same request with a concrete seed. */
+	GenerateRequest withSeed(long newSeed) {
+		return new GenerateRequest(this.prompt, this.negativePrompt, newSeed, this.guidanceScale, this.shape,
+				this.format);
+	}
+
+	/**
+	 * A digest of the normalized parameters: equal for requests that produce the same image, so it
+	 * serves as the strong ETag and in the file name (which must not carry prompt text).
+	 */
+	String fingerprint() {
+		String canonical = String.join("\n", "v1", this.prompt, this.negativePrompt, Long.toString(this.seed),
+				Double.toString(this.guidanceScale), this.shape.wireName(), this.format.wireName());
+		try {
+			byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+			return HexFormat.of().formatHex(digest, 0, 16);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("SHA-256 is required by every Java platform", ex);
+		}
+	}
+
+}

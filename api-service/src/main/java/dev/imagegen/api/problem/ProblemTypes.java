@@ -1,0 +1,54 @@
+package dev.imagegen.api.problem;
+
+/**
+ * The stable problem {@code type} URIs the API itself produces. A worker's own problem types
+ * ({@code queue-full}, {@code upstream-rejected}, ...) are passed on unchanged and are not listed here.
+ */
+public final class ProblemTypes {
+
+	/** Common prefix of every problem type URI of this system. */
+	public static final String BASE = "https://imagegen.dev/problems/";
+
+	/** One or more request parameters are missing, unknown, repeated, of the wrong type or out of range. */
+	public static final String VALIDATION_ERROR = BASE + "validation-error";
+
+	/** The {@code POST /generate} body is not a well-formed JSON object. */
+	public static final String MALFORMED_JSON = BASE + "malformed-json";
+
+	/** The {@code POST /generate} body is not {@code application/json}. */
+	public static final String UNSUPPORTED_MEDIA_TYPE = BASE + "unsupported-media-type";
+
+	/** The {@code POST /generate} body is larger than allowed. */
+	public static final String PAYLOAD_TOO_LARGE = BASE + "payload-too-large";
+
+	/** No such resource. */
+	public static final String NOT_FOUND = BASE + "not-found";
+
+	/** The resource exists but not with this HTTP method. */
+	public static final String METHOD_NOT_ALLOWED = BASE + "method-not-allowed";
+
+	/** A request the framework could not read (other than the cases above). */
+	public static final String BAD_REQUEST = BASE + "bad-request";
+
+	/** {@code PERCHANCE_WORKER_URL} is not set, so there is nowhere to send a generation. */
+	public static final String WORKER_NOT_CONFIGURED = BASE + "worker-not-configured";
+
+	/** No worker accepted a connection. */
+	public static final String WORKER_UNAVAILABLE = BASE + "worker-unavailable";
+
+	/** The worker did not answer within {@code WORKER_TIMEOUT}. */
+	public static final String WORKER_TIMEOUT = BASE + "worker-timeout";
+
+	/** The worker answered something that is neither a valid image nor a readable problem. */
+	public static final String BAD_WORKER_RESPONSE = BASE + "bad-worker-response";
+
+	/** The worker refused the API's credentials: {@code WORKER_TOKEN} does not match the worker's. */
+	public static final String WORKER_AUTH_FAILED = BASE + "worker-auth-failed";
+
+	/** An unexpected failure inside the API. */
+	public static final String INTERNAL_ERROR = BASE + "internal-error";
+
+	private ProblemTypes() {
+	}
+
+}

@@ -1,0 +1,118 @@
+package dev.imagegen.api.web;
+
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+
+import dev.imagegen.api.problem.ProblemRenderer;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+
+/**
+ * First filter of every request: assigns the request id (keeping a caller's sane {@code X-Request-Id}),
+ * echoes it on every response, renders handler failures as problems (so that their status is known
+ * here), records {@code imagegen.api.requests}, and writes one access-log line. The line and the tags
+ * carry the path without the query string and the prompt's length, never the prompt.
+ */
+@Component
+class AccessLogFilter implements WebFilter, Ordered {
+
+	private static final Logger accessLog = LoggerFactory.getLogger("dev.imagegen.api.access");
+
+	private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+	/** Nginx's convention for "the client went away before the answer". */
+	private static final int CLIENT_CLOSED = 499;
+
+	private final ProblemRenderer problems;
+
+	private final MeterRegistry meters;
+
+	AccessLogFilter(ProblemRenderer problems, MeterRegistry meters) {
+		this.problems = problems;
+		this.meters = meters;
+	}
+
+	@Override
+	public int getOrder() {
+		return Ordered.HIGHEST_PRECEDENCE;
+	}
+
+	@Override
+	public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+		long start = System.nanoTime();
+		ServerHttpRequest request = exchange.getRequest();
+		String requestId = requestIdOf(request.getHeaders().getFirst(RequestContext.REQUEST_ID_HEADER));
+		exchange.getAttributes().put(RequestContext.REQUEST_ID, requestId);
+		exchange.getResponse().getHeaders().set(RequestContext.REQUEST_ID_HEADER, requestId);
+		exchange.getResponse().beforeCommit(() -> {
+			exchange.getResponse().getHeaders().set(RequestContext.REQUEST_ID_HEADER, requestId);
+			return Mono.empty();
+		});
+		return chain.filter(exchange)
+			.onErrorResume((failure) -> this.problems.render(exchange, failure))
+			.doFinally((signal) -> finish(exchange, signal, start));
+	}
+
+	static String requestIdOf(String candidate) {
+		if (candidate != null && SANE_REQUEST_ID.matcher(candidate).matches()) {
+			return candidate;
+		}
+		return UUID.randomUUID().toString();
+	}
+
+	private void finish(ServerWebExchange exchange, SignalType signal, long start) {
+		long nanos = System.nanoTime() - start;
+		ServerHttpRequest request = exchange.getRequest();
+		String path = request.getPath().pathWithinApplication().value();
+		HttpStatusCode statusCode = exchange.getResponse().getStatusCode();
+		int status = (signal == SignalType.CANCEL) ? CLIENT_CLOSED : ((statusCode != null) ? statusCode.value() : 200);
+		String worker = exchange.getAttribute(RequestContext.WORKER);
+		Integer promptLength = exchange.getAttribute(RequestContext.PROMPT_LENGTH);
+		String problemType = exchange.getAttribute(RequestContext.PROBLEM_TYPE);
+		accessLog.info("requestId={} method={} path={} status={} durationMs={} worker={} promptLength={} problem={}",
+				RequestContext.requestId(exchange), request.getMethod().name(), path, status,
+				TimeUnit.NANOSECONDS.toMillis(nanos), (worker != null) ? worker : "-",
+				(promptLength != null) ? promptLength : "-", (problemType != null) ? shortName(problemType) : "-");
+		if (path.equals("/generate")) {
+			Timer.builder("imagegen.api.requests")
+				.description("Image generation requests handled by the API")
+				.tag("method", request.getMethod().name())
+				.tag("status", Integer.toString(status))
+				.tag("outcome", outcome(status))
+				.register(this.meters)
+				.record(nanos, TimeUnit.NANOSECONDS);
+		}
+	}
+
+	private static String shortName(String problemType) {
+		int slash = problemType.lastIndexOf('/');
+		return (slash >= 0) ? problemType.substring(slash + 1) : problemType;
+	}
+
+	private static String outcome(int status) {
+		if (status == CLIENT_CLOSED) {
+			return "CANCELLED";
+		}
+		if (status == 304) {
+			return "NOT_MODIFIED";
+		}
+		if (status < 300) {
+			return "SUCCESS";
+		}
+		return (status < 500) ? "CLIENT_ERROR" : "SERVER_ERROR";
+	}
+
+}

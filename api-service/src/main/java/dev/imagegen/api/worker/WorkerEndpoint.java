@@ -1,0 +1,67 @@
+package dev.imagegen.api.worker;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One configured worker and what the balancer knows about it: how many generations it has in flight
+ * and until when it is skipped after refusing a connection.
+ */
+public final class WorkerEndpoint {
+
+	private final URI url;
+
+	private final AtomicInteger inFlight = new AtomicInteger();
+
+	private volatile long skipUntilNanos;
+
+	private volatile boolean everSkipped;
+
+	WorkerEndpoint(URI url) {
+		this.url = url;
+	}
+
+	/**
+	 * The worker's base URL.
+	 * @return the URL, without trailing slash
+	 */
+	public String url() {
+		return this.url.toString();
+	}
+
+	/**
+	 * The number of generations this API currently has running on the worker.
+	 * @return the in-flight count
+	 */
+	public int inFlight() {
+		return this.inFlight.get();
+	}
+
+	/**
+	 * An absolute URI on this worker.
+	 * @param path the path, starting with {@code /}
+	 * @return the URI
+	 */
+	public URI resolve(String path) {
+		return URI.create(this.url + path);
+	}
+
+	int acquire() {
+		return this.inFlight.incrementAndGet();
+	}
+
+	void release() {
+		this.inFlight.decrementAndGet();
+	}
+
+	void markUnreachable(Duration backoff) {
+		this.skipUntilNanos = System.nanoTime() + backoff.toNanos();
+		this.everSkipped = true;
+	}
+
+	boolean skipped(long nowNanos) {
+		return this.everSkipped && nowNanos - this.skipUntilNanos < 0;
+	}
+
+}

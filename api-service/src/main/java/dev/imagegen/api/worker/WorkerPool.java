@@ -1,0 +1,391 @@
+package dev.imagegen.api.worker;
+
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.timeout.ReadTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.imagegen.api.config.ApiProperties;
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.problem.ProblemTypes;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.client.ClientResponse;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
+
+/**
+ * Sends generations to the configured workers through one pooled {@link WebClient}: each request goes
+ * to the worker with the fewest requests in flight; a worker that refuses a connection is skipped for
+ * a few seconds and the request (which no worker accepted) is tried on the next one. A request a worker
+ * may have started is never retried. Every answer is mapped to an image or an {@link ApiProblem}.
+ */
+@Component
+public class WorkerPool implements DisposableBean {
+
+	private static final Logger logger = LoggerFactory.getLogger(WorkerPool.class);
+
+	/** Images are 100 KB to 1 MB; leave room without letting a broken worker exhaust memory. */
+	static final int MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+
+	/** Worker problems passed on to the caller with their own status, type and detail. */
+	private static final Set<Integer> PASSED_ON = Set.of(400, 422, 429, 502, 503, 504);
+
+	private static final byte[] EMPTY = new byte[0];
+
+	private final ApiProperties.Worker settings;
+
+	private final List<WorkerEndpoint> endpoints;
+
+	private final ConnectionProvider connections;
+
+	private final WebClient webClient;
+
+	private final JsonMapper jsonMapper;
+
+	private final MeterRegistry meters;
+
+	private final AtomicInteger rotation = new AtomicInteger();
+
+	/**
+	 * Creates the pool.
+	 * @param properties the API settings
+	 * @param jsonMapper the JSON mapper used for worker bodies
+	 * @param meters where the in-flight gauges and call timers are registered
+	 */
+	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters) {
+		this.settings = properties.worker();
+		this.jsonMapper = jsonMapper;
+		this.meters = meters;
+		this.endpoints = this.settings.endpoints().stream().map(WorkerEndpoint::new).toList();
+		this.connections = ConnectionProvider.builder("imagegen-worker")
+			.maxConnections(this.settings.maxConnections())
+			.pendingAcquireMaxCount(-1)
+			.maxIdleTime(Duration.ofSeconds(30))
+			.evictInBackground(Duration.ofSeconds(30))
+			.build();
+		HttpClient httpClient = HttpClient.create(this.connections)
+			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, this.settings.connectTimeout().toMillis()))
+			.responseTimeout(this.settings.timeout());
+		this.webClient = WebClient.builder()
+			.clientConnector(new ReactorClientHttpConnector(httpClient))
+			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(MAX_IMAGE_BYTES))
+			.build();
+		for (WorkerEndpoint endpoint : this.endpoints) {
+			Gauge.builder("imagegen.worker.inflight", endpoint, WorkerEndpoint::inFlight)
+				.description("Generations this API has in flight on the worker")
+				.tag("worker", endpoint.url())
+				.register(meters);
+		}
+	}
+
+	/**
+	 * Whether {@code PERCHANCE_WORKER_URL} names at least one worker.
+	 * @return {@code true} if generations can be forwarded
+	 */
+	public boolean configured() {
+		return !this.endpoints.isEmpty();
+	}
+
+	/**
+	 * The configured workers, in configuration order.
+	 * @return the endpoints
+	 */
+	public List<WorkerEndpoint> endpoints() {
+		return this.endpoints;
+	}
+
+	/**
+	 * The pooled client, shared with the health checks.
+	 * @return the web client
+	 */
+	public WebClient webClient() {
+		return this.webClient;
+	}
+
+	/**
+	 * Generates one image on a worker.
+	 * @param request the worker request (with a concrete seed)
+	 * @param expected the media type the caller asked for
+	 * @param requestId the request id, passed on as {@code X-Request-Id}
+	 * @param onWorker told the URL of each worker the request is sent to
+	 * @return the checked image, or an {@link ApiProblem} error
+	 */
+	public Mono<WorkerImage> generate(WorkerRequest request, MediaType expected, String requestId,
+			Consumer<String> onWorker) {
+		if (!configured()) {
+			return Mono.error(notConfigured());
+		}
+		byte[] body = this.jsonMapper.writeValueAsBytes(request);
+		return Mono.defer(() -> attempt(new HashSet<>(), body, expected, requestId, onWorker));
+	}
+
+	/**
+	 * The problem for "no worker configured".
+	 * @return a 503 {@code worker-not-configured} problem that says what to set
+	 */
+	public ApiProblem notConfigured() {
+		return ApiProblem
+			.of(ProblemTypes.WORKER_NOT_CONFIGURED, 503, "No worker configured",
+					"This API has no worker to send generations to. Set the environment variable "
+							+ "PERCHANCE_WORKER_URL to the worker's base URL (e.g. http://worker:8081) and restart.")
+			.withRetryAfter(Duration.ofSeconds(60));
+	}
+
+	private Mono<WorkerImage> attempt(Set<WorkerEndpoint> tried, byte[] body, MediaType expected, String requestId,
+			Consumer<String> onWorker) {
+		WorkerEndpoint endpoint = choose(tried);
+		if (endpoint == null) {
+			return Mono.error(ApiProblem
+				.of(ProblemTypes.WORKER_UNAVAILABLE, 503, "Worker unavailable",
+						"No worker accepted a connection (" + tried.size() + " tried); try again shortly.")
+				.withRetryAfter(this.settings.retryAfter()));
+		}
+		tried.add(endpoint);
+		onWorker.accept(endpoint.url());
+		return call(endpoint, body, expected, requestId).onErrorResume(WorkerPool::notAccepted, (ex) -> {
+			endpoint.markUnreachable(this.settings.unreachableBackoff());
+			logger.warn("Worker {} refused the connection for request {} ({}); skipping it for {}", endpoint.url(),
+					requestId, rootMessage(ex), this.settings.unreachableBackoff());
+			return attempt(tried, body, expected, requestId, onWorker);
+		});
+	}
+
+	/** Least in-flight first, workers in their skip period last; ties rotate so that load spreads. */
+	WorkerEndpoint choose(Set<WorkerEndpoint> tried) {
+		long now = System.nanoTime();
+		int size = this.endpoints.size();
+		int offset = this.rotation.getAndIncrement();
+		WorkerEndpoint best = null;
+		boolean bestSkipped = true;
+		for (int i = 0; i < size; i++) {
+			WorkerEndpoint candidate = this.endpoints.get(Math.floorMod(offset + i, size));
+			if (tried.contains(candidate)) {
+				continue;
+			}
+			boolean skipped = candidate.skipped(now);
+			if (best == null || (bestSkipped && !skipped)
+					|| (skipped == bestSkipped && candidate.inFlight() < best.inFlight())) {
+				best = candidate;
+				bestSkipped = skipped;
+			}
+		}
+		return best;
+	}
+
+	private Mono<WorkerImage> call(WorkerEndpoint endpoint, byte[] body, MediaType expected, String requestId) {
+		return Mono.defer(() -> {
+			endpoint.acquire();
+			Timer.Sample sample = Timer.start(this.meters);
+			return this.webClient.post()
+				.uri(endpoint.resolve("/generate"))
+				.contentType(MediaType.APPLICATION_JSON)
+				.accept(MediaType.IMAGE_PNG, MediaType.IMAGE_JPEG, MediaType.APPLICATION_PROBLEM_JSON)
+				.headers((headers) -> {
+					if (!this.settings.token().isEmpty()) {
+						headers.setBearerAuth(this.settings.token());
+					}
+					headers.set("X-Request-Id", requestId);
+				})
+				.bodyValue(body)
+				.exchangeToMono((response) -> read(endpoint, response, expected))
+				// Per attempt: a refused connection fails within the connect timeout, so retries on other
+				// workers add at most a few seconds to WORKER_TIMEOUT.
+				.timeout(this.settings.timeout())
+				.onErrorMap((ex) -> !(ex instanceof ApiProblem) && !notAccepted(ex), WorkerPool::failed)
+				.doOnEach((signal) -> {
+					if (signal.isOnComplete() || signal.isOnError()) {
+						sample.stop(callTimer(endpoint, signal.isOnError() ? outcomeOf(signal.getThrowable()) : "success"));
+					}
+				})
+				.doOnCancel(() -> sample.stop(callTimer(endpoint, "cancelled")))
+				.doFinally((signal) -> endpoint.release());
+		});
+	}
+
+	private Timer callTimer(WorkerEndpoint endpoint, String outcome) {
+		return Timer.builder("imagegen.worker.requests")
+			.description("Generation calls from the API to a worker")
+			.tag("worker", endpoint.url())
+			.tag("outcome", outcome)
+			.register(this.meters);
+	}
+
+	private static String outcomeOf(Throwable failure) {
+		if (failure instanceof ApiProblem problem) {
+			String type = problem.type();
+			return type.substring(type.lastIndexOf('/') + 1);
+		}
+		return notAccepted(failure) ? "refused" : "error";
+	}
+
+	private Mono<WorkerImage> read(WorkerEndpoint endpoint, ClientResponse response, MediaType expected) {
+		int status = response.statusCode().value();
+		MediaType declared = response.headers().contentType().orElse(null);
+		if (status == 200) {
+			return response.bodyToMono(byte[].class)
+				.defaultIfEmpty(EMPTY)
+				.map((bytes) -> checkedImage(endpoint, response, declared, bytes, expected));
+		}
+		if (status == 401 || status == 403) {
+			return response.releaseBody()
+				.then(Mono.error(ApiProblem.of(ProblemTypes.WORKER_AUTH_FAILED, 502, "Worker rejected the API's credentials",
+						"The worker refused this API's token (HTTP " + status + "). The operator must set WORKER_TOKEN "
+								+ "to the same value on the API and the worker.")));
+		}
+		String retryAfter = response.headers().asHttpHeaders().getFirst(HttpHeaders.RETRY_AFTER);
+		return response.bodyToMono(byte[].class)
+			.defaultIfEmpty(EMPTY)
+			.flatMap((bytes) -> Mono.error(workerProblem(status, declared, bytes, retryAfter)));
+	}
+
+	private WorkerImage checkedImage(WorkerEndpoint endpoint, ClientResponse response, MediaType declared, byte[] bytes,
+			MediaType expected) {
+		if (bytes.length == 0) {
+			throw badResponse("The worker answered 200 with an empty body instead of an image.");
+		}
+		MediaType actual = ImageSignatures.sniff(bytes);
+		if (actual == null) {
+			throw badResponse("The worker answered 200 but the body is not a PNG or JPEG image"
+					+ ((declared != null) ? " (declared " + declared + ")." : "."));
+		}
+		if (declared == null || !declared.equalsTypeAndSubtype(actual)) {
+			throw badResponse("The worker declared " + ((declared != null) ? declared : "no Content-Type")
+					+ " but sent " + actual + " bytes.");
+		}
+		if (!actual.equalsTypeAndSubtype(expected)) {
+			throw badResponse("The worker sent " + actual + " although " + expected + " was requested.");
+		}
+		return new WorkerImage(bytes, actual, seedOf(response.headers().asHttpHeaders().getFirst("X-Seed")),
+				endpoint.url());
+	}
+
+	private static Long seedOf(String header) {
+		if (header == null) {
+			return null;
+		}
+		try {
+			long seed = Long.parseLong(header.trim());
+			return (seed >= 0 && seed <= Integer.MAX_VALUE) ? seed : null;
+		}
+		catch (NumberFormatException ex) {
+			return null;
+		}
+	}
+
+	private ApiProblem workerProblem(int status, MediaType declared, byte[] bytes, String retryAfterHeader) {
+		JsonNode problem = null;
+		if (declared != null && bytes.length > 0 && (declared.isCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+				|| declared.isCompatibleWith(MediaType.APPLICATION_JSON))) {
+			try {
+				JsonNode node = this.jsonMapper.readTree(bytes);
+				if (node.isObject() && node.path("type").isString() && !node.path("type").stringValue().isBlank()) {
+					problem = node;
+				}
+			}
+			catch (JacksonException ex) {
+				// Unreadable: reported below as a bad worker response.
+			}
+		}
+		if (problem == null) {
+			return badResponse("The worker answered HTTP " + status + " without a problem description.");
+		}
+		String type = problem.path("type").stringValue();
+		String title = problem.path("title").isString() ? problem.path("title").stringValue() : "Worker error";
+		String detail = problem.path("detail").isString() ? problem.path("detail").stringValue() : title;
+		if (!PASSED_ON.contains(status)) {
+			return badResponse("The worker answered HTTP " + status + " (" + type + "): " + detail);
+		}
+		ApiProblem passedOn = ApiProblem.of(type, status, title, detail);
+		Duration retryAfter = retryAfterOf(retryAfterHeader);
+		if (retryAfter == null && (status == 503 || status == 429)) {
+			retryAfter = this.settings.retryAfter();
+		}
+		return (retryAfter != null) ? passedOn.withRetryAfter(retryAfter) : passedOn;
+	}
+
+	private static Duration retryAfterOf(String header) {
+		if (header == null) {
+			return null;
+		}
+		try {
+			long seconds = Long.parseLong(header.trim());
+			return (seconds >= 0) ? Duration.ofSeconds(Math.max(1, seconds)) : null;
+		}
+		catch (NumberFormatException ex) {
+			return null;
+		}
+	}
+
+	/** A connection no worker accepted: the request was never sent, so another worker may take it. */
+	static boolean notAccepted(Throwable failure) {
+		if (!(failure instanceof WebClientRequestException)) {
+			return false;
+		}
+		for (Throwable cause = failure.getCause(); cause != null; cause = cause.getCause()) {
+			if (cause instanceof ConnectException || cause instanceof UnknownHostException) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static ApiProblem failed(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof ReadTimeoutException || cause instanceof TimeoutException) {
+				return timedOut();
+			}
+			if (cause instanceof DataBufferLimitException) {
+				return badResponse("The worker's answer is larger than " + (MAX_IMAGE_BYTES / (1024 * 1024)) + " MB.");
+			}
+		}
+		logger.warn("Worker call failed: {}", rootMessage(failure));
+		return badResponse("The connection to the worker failed during the request: " + rootMessage(failure));
+	}
+
+	private static ApiProblem timedOut() {
+		return ApiProblem.of(ProblemTypes.WORKER_TIMEOUT, 504, "Worker timeout",
+				"The worker did not answer within the API's WORKER_TIMEOUT.");
+	}
+
+	private static ApiProblem badResponse(String detail) {
+		return ApiProblem.of(ProblemTypes.BAD_WORKER_RESPONSE, 502, "Bad worker response", detail);
+	}
+
+	private static String rootMessage(Throwable failure) {
+		Throwable root = failure;
+		while (root.getCause() != null && root.getCause() != root) {
+			root = root.getCause();
+		}
+		return root.getClass().getSimpleName() + ((root.getMessage() != null) ? ": " + root.getMessage() : "");
+	}
+
+	@Override
+	public void destroy() {
+		this.connections.dispose();
+	}
+
+}
