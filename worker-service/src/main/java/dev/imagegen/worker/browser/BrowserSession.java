@@ -1,0 +1,464 @@
+package dev.imagegen.worker.browser;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.PlaywrightException;
+import com.microsoft.playwright.options.Proxy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.imagegen.worker.config.WorkerProperties;
+import dev.imagegen.worker.job.Job;
+import dev.imagegen.worker.job.JobQueue;
+import dev.imagegen.worker.job.UpstreamImage;
+import dev.imagegen.worker.job.WorkerMetrics;
+import dev.imagegen.worker.problem.Problem;
+import dev.imagegen.worker.problem.WorkerException;
+
+/**
+ * One browser identity: a thread that owns one {@code Playwright}, one browser with a persistent profile
+ * ({@code <profile-dir>/session-<n>}) and one page on the image-API origin, and runs one job at a time from the
+ * shared queue. Playwright objects never leave this thread. A crashed browser is relaunched with backoff and
+ * its key obtained again; the job it was running goes back to the queue once.
+ */
+final class BrowserSession implements Runnable {
+
+	private static final Logger log = LoggerFactory.getLogger(BrowserSession.class);
+
+	private static final long POLL_MILLIS = 200;
+
+	/** Life-cycle states as reported on {@code /health}. */
+	enum State {
+
+		/** Launching and warming up for the first time. */
+		STARTING("starting"),
+		/** Able to take a job. */
+		READY("ready"),
+		/** Running a job. */
+		BUSY("busy"),
+		/** Relaunching after its browser crashed or disconnected. */
+		RESTARTING("restarting"),
+		/** Launch or key verification failed; retrying with backoff. */
+		FAILED("failed"),
+		/** Stopped for good (shutdown). */
+		STOPPED("stopped");
+
+		private final String id;
+
+		State(String id) {
+			this.id = id;
+		}
+
+		String id() {
+			return this.id;
+		}
+
+	}
+
+	private final int index;
+
+	private final String id;
+
+	private final WorkerProperties properties;
+
+	private final JobQueue queue;
+
+	private final JsonMapper json;
+
+	private final WorkerMetrics metrics;
+
+	private final SessionEvents events;
+
+	private final Breaker breaker = new Breaker();
+
+	private final Path profile;
+
+	private volatile State state = State.STARTING;
+
+	private volatile boolean stopping;
+
+	private volatile String lastError;
+
+	private volatile Instant lastSuccessAt;
+
+	private volatile Job current;
+
+	private volatile PerchanceClient client;
+
+	private volatile boolean browserClosed;
+
+	private volatile long retryAtNanos;
+
+	private Playwright playwright;
+
+	private BrowserContext context;
+
+	private Page page;
+
+	BrowserSession(int index, WorkerProperties properties, JobQueue queue, JsonMapper json, WorkerMetrics metrics,
+			SessionEvents events) {
+		this.index = index;
+		this.id = "session-" + index;
+		this.properties = properties;
+		this.queue = queue;
+		this.json = json;
+		this.metrics = metrics;
+		this.events = events;
+		this.profile = properties.browser().profileDir().resolve(this.id);
+	}
+
+	String id() {
+		return this.id;
+	}
+
+	Path profile() {
+		return this.profile;
+	}
+
+	Breaker breaker() {
+		return this.breaker;
+	}
+
+	/** Whether this session can take a job now (half-open breakers included: the next job is the trial). */
+	boolean canServe() {
+		State s = this.state;
+		return (s == State.READY || s == State.BUSY) && !this.breaker.isOpen();
+	}
+
+	/** Whether this session is still coming up (not yet failed). */
+	boolean starting() {
+		return this.state == State.STARTING || this.state == State.RESTARTING;
+	}
+
+	boolean busy() {
+		return this.current != null;
+	}
+
+	Job current() {
+		return this.current;
+	}
+
+	/** Time until the next launch attempt, zero when none is scheduled. */
+	Duration retryIn() {
+		long left = this.retryAtNanos - System.nanoTime();
+		return (left > 0) ? Duration.ofNanos(left) : Duration.ZERO;
+	}
+
+	void stop() {
+		this.stopping = true;
+	}
+
+	SessionSnapshot snapshot() {
+		PerchanceClient c = this.client;
+		Duration keyAge = (c != null) ? c.keyAge() : null;
+		Duration breakerLeft = this.breaker.remaining();
+		Breaker.Reason reason = this.breaker.reason();
+		return new SessionSnapshot(this.id, this.state.id(), (keyAge != null) ? keyAge.toSeconds() : null,
+				this.lastSuccessAt, this.lastError,
+				new SessionSnapshot.BreakerSnapshot(this.breaker.state(),
+						(reason != null) ? reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') : null,
+						breakerLeft.isZero() ? null : (breakerLeft.toMillis() + 999) / 1000),
+				(c != null) && c.protocolChanged(), canServe());
+	}
+
+	@Override
+	public void run() {
+		MDC.put("session", this.id);
+		int failures = 0;
+		try {
+			while (!this.stopping) {
+				try {
+					if (this.page != null && this.browserClosed) {
+						throw new BrowserCrashedException("the browser closed while idle");
+					}
+					if (this.page == null) {
+						this.state = (failures == 0 && this.state == State.STARTING) ? State.STARTING : State.RESTARTING;
+						launch();
+					}
+					if (!this.client.hasKey()) {
+						if (this.breaker.isOpen()) {
+							// No key yet and paused by the breaker: stay "failed" until the window ends.
+							pause();
+							continue;
+						}
+						this.client.obtainKey(Budget.of(this.properties.perchance().stepTimeout()));
+						this.lastError = null;
+						failures = 0;
+						this.state = State.READY;
+						log.info("Session {} is ready", this.id);
+					}
+					if (this.breaker.isOpen()) {
+						this.state = State.READY;
+						pause();
+						continue;
+					}
+					if (this.client.hasOrphanedGeneration()) {
+						// Busy until Perchance has finished the generation a job abandoned: queued jobs keep
+						// waiting (and may expire) rather than start with a collision.
+						this.state = State.BUSY;
+						this.client.settleOrphanedGeneration();
+						this.state = State.READY;
+					}
+					Job job = this.queue.poll(POLL_MILLIS);
+					if (job != null) {
+						runJob(job);
+					}
+				}
+				catch (BrowserCrashedException ex) {
+					failures++;
+					recover("the browser crashed or disconnected: " + ex.getMessage(), failures, State.RESTARTING);
+				}
+				catch (WorkerException ex) {
+					// Launch or key failure outside a job (rate limit and challenge opened the breaker already).
+					failures++;
+					this.lastError = ex.problem().id() + ": " + ex.getMessage();
+					log.warn("Session {}: {}", this.id, this.lastError);
+					this.state = State.FAILED;
+					this.events.sessionUnavailable(this);
+					if (!this.breaker.isOpen()) {
+						backoff(failures);
+					}
+				}
+				catch (PlaywrightException ex) {
+					failures++;
+					recover(ex.getMessage(), failures, State.FAILED);
+				}
+				catch (RuntimeException ex) {
+					// Never let the session thread die: start over with a fresh browser.
+					log.error("Session {} failed unexpectedly", this.id, ex);
+					failures++;
+					recover(ex.toString(), failures, State.FAILED);
+				}
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		finally {
+			closeBrowser();
+			this.state = State.STOPPED;
+			MDC.remove("session");
+		}
+	}
+
+	private void pause() throws InterruptedException {
+		Duration left = this.breaker.remaining();
+		Thread.sleep(Math.max(10, Math.min(POLL_MILLIS, left.toMillis())));
+	}
+
+	private void recover(String reason, int failures, State next) throws InterruptedException {
+		String message = (reason != null) ? reason.lines().findFirst().orElse(reason) : "unknown";
+		this.lastError = "browser: " + message;
+		log.warn("Session {}: {}; relaunching", this.id, message);
+		closeBrowser();
+		this.state = next;
+		this.metrics.browserRestart(this.id);
+		this.events.sessionUnavailable(this);
+		backoff(failures);
+	}
+
+	private void backoff(int failures) throws InterruptedException {
+		WorkerProperties.Browser browser = this.properties.browser();
+		long millis = browser.relaunchBackoffMin().toMillis() << Math.min(Math.max(failures - 1, 0), 16);
+		millis = Math.min(millis, browser.relaunchBackoffMax().toMillis());
+		this.retryAtNanos = System.nanoTime() + Duration.ofMillis(millis).toNanos();
+		long until = this.retryAtNanos;
+		while (!this.stopping && System.nanoTime() - until < 0) {
+			Thread.sleep(Math.min(POLL_MILLIS, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+		}
+	}
+
+	private void launch() {
+		WorkerProperties.Browser browser = this.properties.browser();
+		Map<String, String> env = new HashMap<>();
+		if (browser.executable() != null) {
+			// A system browser is used: Playwright must not try to download its own.
+			env.put("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+		}
+		try {
+			Files.createDirectories(this.profile);
+		}
+		catch (java.io.IOException ex) {
+			throw new WorkerException(Problem.BROWSER_UNAVAILABLE, "Cannot create the profile directory " + this.profile);
+		}
+		this.browserClosed = false;
+		try {
+			start(browser, env);
+		}
+		catch (RuntimeException ex) {
+			closeBrowser();
+			throw ex;
+		}
+	}
+
+	private void start(WorkerProperties.Browser browser, Map<String, String> env) {
+		this.playwright = Playwright.create(new Playwright.CreateOptions().setEnv(env));
+		BrowserType type = switch (browser.engine()) {
+			case CHROMIUM -> this.playwright.chromium();
+			case WEBKIT -> this.playwright.webkit();
+			case FIREFOX -> this.playwright.firefox();
+		};
+		BrowserType.LaunchPersistentContextOptions options = new BrowserType.LaunchPersistentContextOptions()
+			.setHeadless(browser.headless())
+			.setArgs(browser.args());
+		if (browser.executable() != null) {
+			options.setExecutablePath(browser.executable());
+		}
+		String proxy = browser.proxyFor(this.index);
+		if (proxy != null) {
+			options.setProxy(new Proxy(proxy));
+		}
+		log.info("Session {}: launching {} with profile {}{}", this.id, browser.engine().id(), this.profile,
+				(proxy != null) ? " via proxy" : "");
+		this.context = type.launchPersistentContext(this.profile, options);
+		this.context.onClose((c) -> this.browserClosed = true);
+		this.page = this.context.pages().isEmpty() ? this.context.newPage() : this.context.pages().get(0);
+		this.page.onCrash((p) -> this.browserClosed = true);
+		long navigationMillis = this.properties.perchance().stepTimeout().toMillis();
+		this.page.setDefaultNavigationTimeout(navigationMillis);
+		this.page.setDefaultTimeout(navigationMillis);
+		PerchanceClient fresh = new PerchanceClient(this.page, this.properties, this.json, this.metrics, this.breaker,
+				this.id);
+		fresh.openPages();
+		this.client = fresh;
+	}
+
+	private void runJob(Job job) {
+		if (job.callerGone() && job.cancel()) {
+			// Nobody would receive the image: do not spend a generation on it.
+			this.events.jobDropped(job, "caller-gone");
+			return;
+		}
+		if (!job.start()) {
+			return;
+		}
+		if (job.expired()) {
+			// Its deadline passed while it waited: answer without touching Perchance.
+			this.events.jobDropped(job, "deadline");
+			job.fail(new WorkerException(Problem.DEADLINE_EXCEEDED, "The job's deadline passed while it waited in the queue"));
+			return;
+		}
+		this.metrics.queueWait(job.queueWait());
+		MDC.put("requestId", job.requestId());
+		this.current = job;
+		this.state = State.BUSY;
+		try {
+			UpstreamImage image = this.client.generate(job.spec(), Budget.of(job));
+			this.lastSuccessAt = Instant.now();
+			this.lastError = null;
+			job.succeed(image);
+		}
+		catch (Budget.JobAbandonedException ex) {
+			this.events.jobDropped(job, job.expired() ? "deadline" : "caller-gone");
+		}
+		catch (WorkerException ex) {
+			this.lastError = ex.problem().id() + ": " + ex.getMessage();
+			job.fail(ex);
+			if (this.breaker.isOpen()) {
+				this.events.sessionUnavailable(this);
+			}
+		}
+		catch (PlaywrightException ex) {
+			if (browserDead()) {
+				handBack(job);
+				throw new BrowserCrashedException(ex.getMessage());
+			}
+			this.lastError = "browser: " + ex.getMessage().lines().findFirst().orElse("");
+			if (job.expired()) {
+				job.fail(new WorkerException(Problem.DEADLINE_EXCEEDED, "The job's deadline passed in the browser"));
+				return;
+			}
+			log.warn("Session {}: browser call failed", this.id, ex);
+			job.fail(new WorkerException(Problem.UPSTREAM_FAILURE, "The browser failed while talking to Perchance"));
+		}
+		catch (RuntimeException ex) {
+			log.error("Session {}: job failed unexpectedly", this.id, ex);
+			this.lastError = "internal: " + ex.getClass().getSimpleName();
+			job.fail(new WorkerException(Problem.INTERNAL_ERROR, "The worker failed unexpectedly"));
+		}
+		finally {
+			MDC.remove("requestId");
+			this.current = null;
+			if (this.state == State.BUSY) {
+				this.state = State.READY;
+			}
+		}
+	}
+
+	private void handBack(Job job) {
+		if (job.requeueOnce()) {
+			log.warn("Session {}: browser died during a job; handing it back to the queue once", this.id);
+			this.queue.requeueFirst(job);
+		}
+		else {
+			job.fail(new WorkerException(Problem.BROWSER_UNAVAILABLE, "The browser died twice while running this job",
+					Duration.ofSeconds(5)));
+		}
+	}
+
+	private boolean browserDead() {
+		if (this.browserClosed || this.page == null || this.page.isClosed()) {
+			return true;
+		}
+		try {
+			this.page.evaluate("1");
+			return false;
+		}
+		catch (PlaywrightException ex) {
+			return true;
+		}
+	}
+
+	private void closeBrowser() {
+		this.client = null;
+		if (this.context != null) {
+			try {
+				this.context.close();
+			}
+			catch (RuntimeException ex) {
+				log.debug("Session {}: closing the context failed: {}", this.id, ex.getMessage());
+			}
+		}
+		if (this.playwright != null) {
+			try {
+				this.playwright.close();
+			}
+			catch (RuntimeException ex) {
+				log.debug("Session {}: closing Playwright failed: {}", this.id, ex.getMessage());
+			}
+		}
+		this.context = null;
+		this.page = null;
+		this.playwright = null;
+	}
+
+	/** The browser process went away under a running call. */
+	static final class BrowserCrashedException extends RuntimeException {
+
+		BrowserCrashedException(String message) {
+			super(message);
+		}
+
+	}
+
+	/** What a session tells its pool. */
+	interface SessionEvents {
+
+		void sessionUnavailable(BrowserSession session);
+
+		void jobDropped(Job job, String reason);
+
+	}
+
+}

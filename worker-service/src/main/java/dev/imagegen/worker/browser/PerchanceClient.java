@@ -1,0 +1,626 @@
+package dev.imagegen.worker.browser;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+import javax.imageio.ImageIO;
+
+import com.microsoft.playwright.Page;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import dev.imagegen.worker.config.WorkerProperties;
+import dev.imagegen.worker.job.GenerationSpec;
+import dev.imagegen.worker.job.UpstreamImage;
+import dev.imagegen.worker.job.WorkerMetrics;
+import dev.imagegen.worker.problem.Problem;
+import dev.imagegen.worker.problem.WorkerException;
+
+/**
+ * The Perchance protocol ({@code shared/perchance-protocol.md}) spoken from one page on the image-API origin.
+ * Every upstream call is an in-page {@code fetch}, so Cloudflare sees the browser's cookies and TLS; user text
+ * only ever travels as the argument object of {@code page.evaluate}, never inside the script. Used by the one
+ * thread that owns the page.
+ */
+final class PerchanceClient {
+
+	private static final Logger log = LoggerFactory.getLogger(PerchanceClient.class);
+
+	private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+
+	// The timer also covers reading the body, so a truncated or stalled body cannot hang the session.
+	private static final String FETCH_SCRIPT = """
+			async (a) => {
+			  const ctrl = new AbortController();
+			  const timer = setTimeout(() => ctrl.abort(), a.timeoutMs);
+			  try {
+			    const init = { method: a.method, signal: ctrl.signal, credentials: 'include', cache: 'no-store' };
+			    if (a.body !== null && a.body !== undefined) {
+			      init.body = a.body;
+			      init.headers = { 'Content-Type': 'text/plain;charset=UTF-8' };
+			    }
+			    const r = await fetch(a.url, init);
+			    const contentType = r.headers.get('content-type');
+			    if (a.binary && r.status === 200) {
+			      const buf = new Uint8Array(await r.arrayBuffer());
+			      let s = '';
+			      for (let i = 0; i < buf.length; i += 0x8000) {
+			        s += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
+			      }
+			      return { status: r.status, contentType: contentType, sha256: r.headers.get('x-image-sha256'), base64: btoa(s) };
+			    }
+			    return { status: r.status, contentType: contentType, text: await r.text() };
+			  } catch (e) {
+			    return { status: -1, error: (e && e.name) ? String(e.name) : 'Error', message: String(e) };
+			  } finally {
+			    clearTimeout(timer);
+			  }
+			}
+			""";
+
+	private static final String TURNSTILE_SCRIPT = """
+			() => {
+			  const input = document.querySelector('input[name="cf-turnstile-response"]');
+			  if (input && input.value) { return input.value; }
+			  try { if (window.turnstile && window.turnstile.getResponse) { return window.turnstile.getResponse() || ''; } }
+			  catch (e) { }
+			  return '';
+			}
+			""";
+
+	private final Page page;
+
+	private final WorkerProperties.Perchance perchance;
+
+	private final WorkerProperties.Retry retry;
+
+	private final JsonMapper json;
+
+	private final WorkerMetrics metrics;
+
+	private final Breaker breaker;
+
+	private final Duration breakerOpen;
+
+	private final String session;
+
+	private volatile String key;
+
+	private volatile long keyObtainedNanos;
+
+	// A generate call was abandoned without an answer: Perchance may still be rendering for this key.
+	private boolean orphanedGeneration;
+
+	private volatile boolean protocolChanged;
+
+	PerchanceClient(Page page, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics, Breaker breaker,
+			String session) {
+		this.page = page;
+		this.perchance = properties.perchance();
+		this.retry = properties.retry();
+		this.json = json;
+		this.metrics = metrics;
+		this.breaker = breaker;
+		this.breakerOpen = properties.breaker().openDuration();
+		this.session = session;
+	}
+
+	boolean hasKey() {
+		return this.key != null;
+	}
+
+	/** Age of the current key, or null without one. */
+	Duration keyAge() {
+		return (this.key != null) ? Duration.ofNanos(System.nanoTime() - this.keyObtainedNanos) : null;
+	}
+
+	boolean hasOrphanedGeneration() {
+		return this.orphanedGeneration;
+	}
+
+	boolean protocolChanged() {
+		return this.protocolChanged;
+	}
+
+	/** Visits the generator page on the site, then opens {@code /embed} on the image-API origin. */
+	void openPages() {
+		String sitePage = this.perchance.site() + this.perchance.sitePagePath();
+		try {
+			this.page.navigate(sitePage);
+		}
+		catch (RuntimeException ex) {
+			// The visit only lowers the odds of a challenge; the key flow decides whether the session works.
+			log.warn("Session {}: visiting {} failed: {}", this.session, sitePage, ex.getMessage());
+		}
+		this.page.navigate(this.perchance.base() + "/embed");
+	}
+
+	/**
+	 * Obtains a user key: the trusted path, or the Turnstile path when verifyUser asks for a token.
+	 */
+	void obtainKey(Budget budget) {
+		this.key = null;
+		JsonNode first = verifyUser(null, budget);
+		String status = text(first, "status");
+		if ("already_verified".equals(status) || "success".equals(status)) {
+			useKey(first, "trusted");
+			return;
+		}
+		if ("failed_verification".equals(status)) {
+			String token = awaitTurnstileToken(budget);
+			JsonNode second = verifyUser(token, budget);
+			String secondStatus = text(second, "status");
+			if ("success".equals(secondStatus) || "already_verified".equals(secondStatus)) {
+				useKey(second, "turnstile");
+				return;
+			}
+			this.metrics.keyVerification("failed");
+			throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
+					"Perchance refused the Turnstile token (" + secondStatus + ")", Duration.ofSeconds(30));
+		}
+		if ("too_many_requests".equals(status)) {
+			this.metrics.keyVerification("rate-limited");
+			throw rateLimited("verifyUser answered too_many_requests");
+		}
+		this.metrics.keyVerification("failed");
+		throw new WorkerException(Problem.UPSTREAM_FAILURE, "verifyUser answered an unknown status: " + status);
+	}
+
+	private void useKey(JsonNode answer, String outcome) {
+		String userKey = text(answer, "userKey");
+		if (userKey == null || userKey.isBlank()) {
+			this.metrics.keyVerification("failed");
+			throw protocolChanged("verifyUser answered " + text(answer, "status") + " without a userKey");
+		}
+		this.key = userKey;
+		this.keyObtainedNanos = System.nanoTime();
+		this.metrics.keyVerification(outcome);
+		log.info("Session {}: obtained a user key ({})", this.session, outcome);
+	}
+
+	private JsonNode verifyUser(String token, Budget budget) {
+		String url = this.perchance.base() + "/api/verifyUser?thread=0&__cacheBust=" + randomFloat();
+		if (token != null) {
+			url += "&token=" + encode(token);
+		}
+		UpstreamResponse response = fetch("verifyUser", "GET", url, null, false, budget);
+		JsonNode node = jsonOrFail("verifyUser", response, budget);
+		this.metrics.upstream("verifyUser", String.valueOf(text(node, "status")));
+		return node;
+	}
+
+	private String awaitTurnstileToken(Budget budget) {
+		// A fresh widget: a token is single-use and the one on the open page may be spent already.
+		Duration navigation = budget.stepTimeout(this.perchance.stepTimeout(), "opening the Turnstile page");
+		this.page.navigate(this.perchance.base() + "/embed",
+				new Page.NavigateOptions().setTimeout(Math.max(1, navigation.toMillis())));
+		long limit = System.nanoTime() + min(this.perchance.turnstileTimeout(), budget.remaining()).toNanos();
+		while (true) {
+			Object value = this.page.evaluate(TURNSTILE_SCRIPT);
+			if (value instanceof String token && !token.isBlank()) {
+				return token;
+			}
+			if (System.nanoTime() - limit >= 0) {
+				budget.checkDeadline("waiting for Turnstile");
+				this.metrics.keyVerification("turnstile-timeout");
+				throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
+						"The Turnstile check did not pass within " + this.perchance.turnstileTimeout().toSeconds() + " s",
+						Duration.ofSeconds(30));
+			}
+			this.page.waitForTimeout(this.perchance.turnstilePollInterval().toMillis());
+		}
+	}
+
+	/**
+	 * Waits for a generation this session abandoned earlier, so the next job does not start by colliding
+	 * with it ({@code waiting_for_prev_request_to_finish}).
+	 */
+	void settleOrphanedGeneration() {
+		if (!this.orphanedGeneration || this.key == null) {
+			this.orphanedGeneration = false;
+			return;
+		}
+		this.orphanedGeneration = false;
+		try {
+			awaitExisting(Budget.of(this.perchance.stepTimeout()));
+		}
+		catch (WorkerException ex) {
+			log.info("Session {}: waiting for an abandoned generation failed: {}", this.session, ex.getMessage());
+		}
+	}
+
+	/**
+	 * Runs one generation: POST with retries as the protocol table says, then download and check the image.
+	 */
+	UpstreamImage generate(GenerationSpec spec, Budget budget) {
+		int transientFailures = 0;
+		int awaits = 0;
+		boolean reverified = false;
+		boolean adCodeRefreshed = false;
+		String adCode = "";
+		while (true) {
+			budget.check();
+			if (this.key == null) {
+				obtainKey(budget);
+			}
+			String requestId = randomFloat();
+			String url = this.perchance.base() + "/api/generate?userKey=" + encode(this.key) + "&requestId=" + requestId
+					+ "&adAccessCode=" + encode(adCode) + "&__cacheBust=" + randomFloat();
+			String body = generateBody(spec, adCode, requestId);
+			UpstreamResponse response = fetch("generate", "POST", url, body, false, budget);
+			if (!response.answered() && response.timedOut()) {
+				this.orphanedGeneration = true;
+			}
+			String failure;
+			JsonNode node = null;
+			if (response.challenge()) {
+				this.metrics.upstream("generate", "challenge");
+				throw challenge("generate answered a Cloudflare challenge page");
+			}
+			else if (response.httpStatus() == 429) {
+				this.metrics.upstream("generate", "http-429");
+				throw rateLimited("generate answered HTTP 429");
+			}
+			else if (!response.answered()) {
+				this.metrics.upstream("generate", response.timedOut() ? "timeout" : "transport-error");
+				budget.checkDeadline("waiting for generate");
+				failure = response.timedOut() ? "no answer within the step timeout" : "connection failed (" + response.error() + ")";
+			}
+			else if (response.httpStatus() != 200) {
+				this.metrics.upstream("generate", "http-" + response.httpStatus());
+				failure = "HTTP " + response.httpStatus();
+			}
+			else {
+				node = parse(response.text());
+				if (node == null) {
+					this.metrics.upstream("generate", "non-json");
+					log.warn("Session {}: generate answered a body that is not a JSON object: {}", this.session,
+							response.excerpt());
+					failure = "a body that is not JSON";
+				}
+				else {
+					failure = null;
+				}
+			}
+			if (node != null) {
+				String status = String.valueOf(text(node, "status"));
+				this.metrics.upstream("generate", status);
+				switch (status) {
+					case "success" -> {
+						this.breaker.onSuccess();
+						this.protocolChanged = false;
+						return download(spec, node, budget);
+					}
+					case "waiting_for_prev_request_to_finish" -> {
+						if (++awaits > this.retry.awaitAttempts()) {
+							throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance still reported a previous request in flight after "
+									+ this.retry.awaitAttempts() + " waits");
+						}
+						awaitExisting(budget);
+						continue;
+					}
+					case "invalid_key", "failed_verification", "not_logged_in" -> {
+						if (reverified) {
+							throw new WorkerException(Problem.UPSTREAM_FAILURE,
+									"Perchance rejected the user key again after re-verification (" + status + ")");
+						}
+						reverified = true;
+						log.info("Session {}: key rejected ({}), verifying again", this.session, status);
+						obtainKey(budget);
+						continue;
+					}
+					case "invalid_ad_access_code" -> {
+						if (adCodeRefreshed) {
+							throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance rejected the ad access code twice");
+						}
+						adCodeRefreshed = true;
+						adCode = freshAdCode(budget);
+						continue;
+					}
+					case "invalid_data" -> throw new WorkerException(Problem.UPSTREAM_REJECTED,
+							"Perchance rejected the parameters (invalid_data)");
+					case "too_many_requests" -> throw rateLimited("generate answered too_many_requests");
+					case "client_update_required" -> {
+						this.protocolChanged = true;
+						throw protocolChanged("Perchance answered client_update_required: its client protocol changed");
+					}
+					case "gen_failure", "fetch_failure", "stale_request" -> failure = status;
+					default -> {
+						log.warn("Session {}: generate answered an unknown status: {}", this.session, response.excerpt());
+						failure = "unknown status " + truncate(status, 60);
+					}
+				}
+			}
+			if (++transientFailures > this.retry.transientAttempts()) {
+				throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance generation failed after "
+						+ transientFailures + " attempts; last: " + failure);
+			}
+			log.info("Session {}: generate attempt {} failed ({}), retrying", this.session, transientFailures, failure);
+			budget.sleep(backoff(transientFailures), "backing off");
+		}
+	}
+
+	private Duration backoff(int attempt) {
+		long millis = this.retry.initialBackoff().toMillis() << Math.min(attempt - 1, 16);
+		return Duration.ofMillis(Math.min(millis, this.retry.maxBackoff().toMillis()));
+	}
+
+	private void awaitExisting(Budget budget) {
+		String url = this.perchance.base() + "/api/awaitExistingGenerationRequest?userKey=" + encode(this.key)
+				+ "&__cacheBust=" + randomFloat();
+		UpstreamResponse response = fetch("await", "GET", url, null, false, budget);
+		if (response.challenge()) {
+			this.metrics.upstream("await", "challenge");
+			throw challenge("awaitExistingGenerationRequest answered a Cloudflare challenge page");
+		}
+		if (response.httpStatus() == 429) {
+			this.metrics.upstream("await", "http-429");
+			throw rateLimited("awaitExistingGenerationRequest answered HTTP 429");
+		}
+		if (!response.answered()) {
+			this.metrics.upstream("await", response.timedOut() ? "timeout" : "transport-error");
+			budget.checkDeadline("waiting for the previous generation");
+			return;
+		}
+		JsonNode node = parse(response.text());
+		this.metrics.upstream("await", (node != null) ? String.valueOf(text(node, "status")) : "non-json");
+	}
+
+	private String freshAdCode(Budget budget) {
+		String url = this.perchance.site() + "/api/getAccessCodeForAdPoweredStuff";
+		UpstreamResponse response = fetch("adAccessCode", "GET", url, null, false, budget);
+		String code = (response.httpStatus() == 200 && response.text() != null) ? response.text().trim() : "";
+		this.metrics.upstream("adAccessCode", response.answered() ? "http-" + response.httpStatus() : "transport-error");
+		if (!HEX64.matcher(code).matches()) {
+			log.info("Session {}: no usable ad access code, retrying with an empty one", this.session);
+			return "";
+		}
+		return code;
+	}
+
+	private UpstreamImage download(GenerationSpec spec, JsonNode success, Budget budget) {
+		String imageId = text(success, "imageId");
+		String downloadUrl = text(success, "imageDownloadUrl");
+		if (imageId == null || !HEX64.matcher(imageId.toLowerCase(Locale.ROOT)).matches()) {
+			throw protocolChanged("generate succeeded without a readable imageId");
+		}
+		imageId = imageId.toLowerCase(Locale.ROOT);
+		JsonNode seedNode = success.get("seed");
+		long seed = (seedNode != null && seedNode.isNumber()) ? seedNode.asLong() : spec.seed();
+		boolean maybeNsfw = success.has("maybeNsfw") && success.get("maybeNsfw").asBoolean(false);
+		String extension = text(success, "fileExtension");
+
+		String failure = "no download URL";
+		if (downloadUrl != null && downloadUrl.startsWith("/")) {
+			for (int attempt = 1; attempt <= this.retry.downloadAttempts(); attempt++) {
+				if (attempt > 1) {
+					budget.sleep(this.retry.downloadBackoff(), "retrying the download");
+				}
+				budget.check();
+				UpstreamResponse response = fetch("download", "GET", this.perchance.base() + downloadUrl, null, true, budget);
+				failure = checkDownload(response, imageId, budget);
+				if (failure == null) {
+					return decode(spec, response, imageId, seed, maybeNsfw, extension);
+				}
+				log.info("Session {}: download attempt {} failed: {}", this.session, attempt, failure);
+			}
+		}
+		budget.check();
+		UpstreamResponse legacy = fetch("legacyDownload", "GET",
+				this.perchance.base() + "/api/downloadTemporaryImage?imageId=" + imageId, null, true, budget);
+		String legacyFailure = checkDownload(legacy, imageId, budget);
+		if (legacyFailure == null) {
+			return decode(spec, legacy, imageId, seed, maybeNsfw, extension);
+		}
+		throw new WorkerException(Problem.UPSTREAM_FAILURE,
+				"Downloading the image failed: " + failure + "; legacy download: " + legacyFailure);
+	}
+
+	private String checkDownload(UpstreamResponse response, String imageId, Budget budget) {
+		if (response.challenge()) {
+			throw challenge("the image download answered a Cloudflare challenge page");
+		}
+		if (!response.answered()) {
+			budget.checkDeadline("downloading the image");
+			return "connection failed (" + response.error() + ")";
+		}
+		if (response.httpStatus() != 200 || response.bytes() == null) {
+			return "HTTP " + response.httpStatus();
+		}
+		String actual = sha256(response.bytes());
+		if (!actual.equals(imageId)) {
+			return "SHA-256 mismatch (expected " + imageId + ", got " + actual + ")";
+		}
+		return null;
+	}
+
+	private UpstreamImage decode(GenerationSpec spec, UpstreamResponse response, String imageId, long seed,
+			boolean maybeNsfw, String extension) {
+		BufferedImage image;
+		try {
+			image = ImageIO.read(new ByteArrayInputStream(response.bytes()));
+		}
+		catch (IOException | RuntimeException ex) {
+			image = null;
+		}
+		if (image == null) {
+			throw new WorkerException(Problem.UPSTREAM_FAILURE,
+					"The upstream image could not be decoded (" + response.contentType() + ")");
+		}
+		if (image.getWidth() != spec.shape().width() || image.getHeight() != spec.shape().height()) {
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image is " + image.getWidth() + "x"
+					+ image.getHeight() + ", expected " + spec.shape().resolution());
+		}
+		return new UpstreamImage(response.bytes(), mediaType(response.contentType(), extension), image, imageId, seed,
+				maybeNsfw);
+	}
+
+	private static String mediaType(String contentType, String extension) {
+		if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("image/")) {
+			return contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
+		}
+		if (extension != null && !extension.isBlank()) {
+			String ext = extension.toLowerCase(Locale.ROOT);
+			return "image/" + ("jpg".equals(ext) ? "jpeg" : ext);
+		}
+		return "image/jpeg";
+	}
+
+	private String generateBody(GenerationSpec spec, String adCode, String requestId) {
+		// Key order as the real page sends it.
+		ObjectNode body = this.json.createObjectNode();
+		body.put("prompt", spec.prompt());
+		body.put("negativePrompt", spec.negativePrompt());
+		body.put("seed", spec.seed());
+		body.put("resolution", spec.shape().resolution());
+		double guidance = spec.guidanceScale();
+		if (guidance == Math.rint(guidance)) {
+			body.put("guidanceScale", (long) guidance);
+		}
+		else {
+			body.put("guidanceScale", guidance);
+		}
+		body.put("channel", this.perchance.channel());
+		body.put("subChannel", this.perchance.subChannel());
+		body.put("userKey", this.key);
+		body.put("adAccessCode", adCode);
+		body.put("requestId", requestId);
+		return this.json.writeValueAsString(body);
+	}
+
+	private JsonNode jsonOrFail(String endpoint, UpstreamResponse response, Budget budget) {
+		if (response.challenge()) {
+			this.metrics.upstream(endpoint, "challenge");
+			throw challenge(endpoint + " answered a Cloudflare challenge page");
+		}
+		if (response.httpStatus() == 429) {
+			this.metrics.upstream(endpoint, "http-429");
+			throw rateLimited(endpoint + " answered HTTP 429");
+		}
+		if (!response.answered()) {
+			this.metrics.upstream(endpoint, response.timedOut() ? "timeout" : "transport-error");
+			budget.checkDeadline("calling " + endpoint);
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " did not answer (" + response.error() + ")");
+		}
+		if (response.httpStatus() != 200) {
+			this.metrics.upstream(endpoint, "http-" + response.httpStatus());
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered HTTP " + response.httpStatus());
+		}
+		JsonNode node = parse(response.text());
+		if (node == null) {
+			this.metrics.upstream(endpoint, "non-json");
+			log.warn("Session {}: {} answered a body that is not a JSON object: {}", this.session, endpoint,
+					response.excerpt());
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered a body that is not JSON");
+		}
+		return node;
+	}
+
+	private WorkerException rateLimited(String detail) {
+		this.breaker.open(Breaker.Reason.RATE_LIMITED, this.breakerOpen);
+		log.warn("Session {}: {}; refusing work for {}", this.session, detail, this.breakerOpen);
+		return new WorkerException(Problem.UPSTREAM_RATE_LIMITED, "Perchance rate-limited this worker: " + detail,
+				this.breakerOpen);
+	}
+
+	private WorkerException challenge(String detail) {
+		this.breaker.open(Breaker.Reason.CHALLENGE, this.breakerOpen);
+		log.warn("Session {}: {}; refusing work for {}", this.session, detail, this.breakerOpen);
+		return new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance challenged this worker: " + detail,
+				this.breakerOpen);
+	}
+
+	private WorkerException protocolChanged(String detail) {
+		this.protocolChanged = true;
+		return new WorkerException(Problem.UPSTREAM_PROTOCOL_CHANGED, detail);
+	}
+
+	private UpstreamResponse fetch(String endpoint, String method, String url, String body, boolean binary,
+			Budget budget) {
+		Duration timeout = budget.stepTimeout(this.perchance.stepTimeout(), "calling " + endpoint);
+		Map<String, Object> args = new LinkedHashMap<>();
+		args.put("url", url);
+		args.put("method", method);
+		args.put("body", body);
+		args.put("binary", binary);
+		args.put("timeoutMs", (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+		Object raw = this.page.evaluate(FETCH_SCRIPT, args);
+		if (!(raw instanceof Map<?, ?> result)) {
+			return new UpstreamResponse(-1, null, null, null, null, "NoResult");
+		}
+		int status = (result.get("status") instanceof Number n) ? n.intValue() : -1;
+		String contentType = (result.get("contentType") instanceof String s) ? s : null;
+		String text = (result.get("text") instanceof String s) ? s : null;
+		byte[] bytes = (result.get("base64") instanceof String s) ? java.util.Base64.getDecoder().decode(s) : null;
+		String sha = (result.get("sha256") instanceof String s) ? s : null;
+		String error = (result.get("error") instanceof String s) ? s : null;
+		return new UpstreamResponse(status, contentType, text, bytes, sha, error);
+	}
+
+	/** Parses a JSON object whatever the content type said; null when the body is not one. */
+	private JsonNode parse(String text) {
+		if (text == null) {
+			return null;
+		}
+		String trimmed = text.strip();
+		if (trimmed.startsWith("\uFEFF")) {
+			trimmed = trimmed.substring(1);
+		}
+		try {
+			JsonNode node = this.json.readTree(trimmed);
+			return (node != null && node.isObject()) ? node : null;
+		}
+		catch (JacksonException ex) {
+			return null;
+		}
+	}
+
+	private static String text(JsonNode node, String field) {
+		JsonNode value = node.get(field);
+		return (value != null && value.isValueNode() && !value.isNull()) ? value.asString() : null;
+	}
+
+	private static String truncate(String value, int max) {
+		return (value.length() > max) ? value.substring(0, max) + "…" : value;
+	}
+
+	private static Duration min(Duration a, Duration b) {
+		return (a.compareTo(b) <= 0) ? a : b;
+	}
+
+	static String randomFloat() {
+		// Same shape as the page's Math.random(): "0." followed by digits.
+		String value = Double.toString(ThreadLocalRandom.current().nextDouble());
+		return value.contains("E") ? "0.5" + ThreadLocalRandom.current().nextLong(1_000_000_000L, 9_999_999_999L) : value;
+	}
+
+	private static String encode(String value) {
+		return URLEncoder.encode(value, StandardCharsets.UTF_8);
+	}
+
+	static String sha256(byte[] bytes) {
+		try {
+			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}

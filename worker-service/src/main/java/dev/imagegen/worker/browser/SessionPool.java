@@ -1,0 +1,274 @@
+package dev.imagegen.worker.browser;
+
+import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+import dev.imagegen.worker.config.WorkerProperties;
+import dev.imagegen.worker.job.GenerationSpec;
+import dev.imagegen.worker.job.Job;
+import dev.imagegen.worker.job.JobQueue;
+import dev.imagegen.worker.job.WorkerMetrics;
+import dev.imagegen.worker.problem.Problem;
+import dev.imagegen.worker.problem.WorkerException;
+
+/**
+ * The browser sessions and the one bounded queue that feeds them. Sessions start in the background when the
+ * application starts (the HTTP server does not wait for them); on shutdown the pool stops taking jobs, lets
+ * running ones finish within a grace period, and closes the browsers.
+ */
+@Component
+public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents {
+
+	private static final Logger log = LoggerFactory.getLogger(SessionPool.class);
+
+	// Used for Retry-After until real generations have been timed.
+	private static final Duration INITIAL_GENERATION_ESTIMATE = Duration.ofSeconds(8);
+
+	private final WorkerProperties properties;
+
+	private final WorkerMetrics metrics;
+
+	private final JsonMapper json;
+
+	private final JobQueue queue;
+
+	private final List<BrowserSession> sessions = new CopyOnWriteArrayList<>();
+
+	private final List<Thread> threads = new CopyOnWriteArrayList<>();
+
+	private volatile boolean running;
+
+	private volatile boolean draining;
+
+	private volatile double averageGenerationMillis = INITIAL_GENERATION_ESTIMATE.toMillis();
+
+	/**
+	 * Creates the pool; sessions start with the application context.
+	 * @param properties the configuration
+	 * @param metrics the meters
+	 * @param json the JSON mapper used to read Perchance's answers
+	 */
+	public SessionPool(WorkerProperties properties, WorkerMetrics metrics, JsonMapper json) {
+		this.properties = properties;
+		this.metrics = metrics;
+		this.json = json;
+		this.queue = new JobQueue(properties.jobs().queueCapacity());
+		metrics.queueGauges(this.queue::depth, this.queue.capacity());
+		metrics.readySessionsGauge(() -> this.sessions.stream().filter(BrowserSession::canServe).count());
+	}
+
+	@Override
+	public synchronized void start() {
+		if (this.running) {
+			return;
+		}
+		this.draining = false;
+		// A stopped pool may be started again (e.g. a paused application context): start from fresh sessions.
+		this.sessions.clear();
+		this.threads.clear();
+		for (int i = 0; i < this.properties.browser().sessions(); i++) {
+			BrowserSession session = new BrowserSession(i, this.properties, this.queue, this.json, this.metrics, this);
+			Thread thread = new Thread(session, "browser-" + session.id());
+			thread.setDaemon(true);
+			this.sessions.add(session);
+			this.threads.add(thread);
+			thread.start();
+		}
+		this.running = true;
+		log.info("Started {} browser session(s) ({}), queue capacity {}", this.sessions.size(),
+				this.properties.browser().engine().id(), this.queue.capacity());
+	}
+
+	/**
+	 * Accepts a job or refuses it at once.
+	 * @param spec what to generate
+	 * @param requestId the caller's request id
+	 * @return the queued job
+	 * @throws WorkerException {@code shutting-down}, {@code upstream-rate-limited}, {@code upstream-challenge},
+	 * {@code browser-unavailable} or {@code queue-full}
+	 */
+	public Job submit(GenerationSpec spec, String requestId) {
+		if (this.draining || !this.running) {
+			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
+		}
+		long serving = this.sessions.stream().filter(BrowserSession::canServe).count();
+		if (serving == 0) {
+			throw noSessionCanServe();
+		}
+		Job job = new Job(spec, requestId, this.properties.jobs().generationTimeout());
+		if (!this.queue.offer(job)) {
+			throw new WorkerException(Problem.QUEUE_FULL,
+					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
+		}
+		job.result().whenComplete((result, failure) -> {
+			if (result != null) {
+				double millis = result.generation().toMillis();
+				this.averageGenerationMillis = 0.8 * this.averageGenerationMillis + 0.2 * millis;
+			}
+		});
+		return job;
+	}
+
+	/**
+	 * Forgets a job nobody waits for any more, so it does not hold a queue place.
+	 * @param job the job
+	 */
+	public void forget(Job job) {
+		this.queue.remove(job);
+	}
+
+	private WorkerException noSessionCanServe() {
+		Optional<BrowserSession> blocked = this.sessions.stream()
+			.filter((s) -> s.breaker().isOpen())
+			.min(Comparator.comparing((BrowserSession s) -> s.breaker().remaining()));
+		if (blocked.isPresent() && this.sessions.stream().allMatch((s) -> s.breaker().isOpen())) {
+			Breaker breaker = blocked.get().breaker();
+			if (breaker.reason() == Breaker.Reason.CHALLENGE) {
+				return new WorkerException(Problem.UPSTREAM_CHALLENGE,
+						"Perchance challenged this worker; its sessions pause until the challenge window ends",
+						breaker.remaining());
+			}
+			return new WorkerException(Problem.UPSTREAM_RATE_LIMITED,
+					"Perchance rate-limited this worker; its sessions pause until the limit window ends",
+					breaker.remaining());
+		}
+		Duration retry = this.sessions.stream()
+			.map(BrowserSession::retryIn)
+			.filter((d) -> !d.isZero())
+			.min(Comparator.naturalOrder())
+			.orElse(Duration.ofSeconds(5));
+		return new WorkerException(Problem.BROWSER_UNAVAILABLE, "No browser session is ready yet", retry);
+	}
+
+	private Duration estimateWait(long serving) {
+		double millis = (this.queue.depth() + 1) * this.averageGenerationMillis / Math.max(1, serving);
+		return Duration.ofMillis(Math.max(1000, (long) millis));
+	}
+
+	@Override
+	public void sessionUnavailable(BrowserSession session) {
+		// When every session is paused by its breaker, queued jobs would only run into their deadlines.
+		if (this.sessions.stream().noneMatch(BrowserSession::canServe)
+				&& this.sessions.stream().allMatch((s) -> s.breaker().isOpen())) {
+			WorkerException failure = noSessionCanServe();
+			for (Job job : this.queue.drain()) {
+				job.fail(failure);
+			}
+		}
+	}
+
+	@Override
+	public void jobDropped(Job job, String reason) {
+		this.metrics.dropped(reason);
+		log.info("Dropped job {} without generating: {}", job.requestId(), reason);
+	}
+
+	/**
+	 * The state of the sessions and the queue.
+	 * @return a snapshot
+	 */
+	public PoolSnapshot snapshot() {
+		List<SessionSnapshot> list = this.sessions.stream().map(BrowserSession::snapshot).toList();
+		long serving = list.stream().filter(SessionSnapshot::canServe).count();
+		boolean starting = this.sessions.stream().anyMatch(BrowserSession::starting);
+		boolean protocolChanged = list.stream().anyMatch(SessionSnapshot::upstreamProtocolChanged);
+		String status;
+		if (this.draining || !this.running || (serving == 0 && !starting)) {
+			status = "DOWN";
+		}
+		else if (serving == list.size() && !protocolChanged) {
+			status = "UP";
+		}
+		else {
+			status = "DEGRADED";
+		}
+		return new PoolSnapshot(status, list, this.queue.depth(), this.queue.capacity());
+	}
+
+	/**
+	 * Whether at least one session can take a job (readiness).
+	 * @return true when one is ready
+	 */
+	public boolean anyReady() {
+		return this.running && !this.draining && this.sessions.stream().anyMatch(BrowserSession::canServe);
+	}
+
+	/**
+	 * The profile directory of each session (tests use it to find a session's browser process).
+	 * @return profile directories, by session index
+	 */
+	public List<java.nio.file.Path> profiles() {
+		return this.sessions.stream().map(BrowserSession::profile).toList();
+	}
+
+	@Override
+	public void stop() {
+		synchronized (this) {
+			if (!this.running) {
+				return;
+			}
+			this.draining = true;
+		}
+		List<Job> queued = this.queue.drain();
+		for (Job job : queued) {
+			this.metrics.dropped("shutdown");
+			job.fail(new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down"));
+		}
+		long graceEnd = System.nanoTime() + this.properties.jobs().shutdownGrace().toNanos();
+		while (this.sessions.stream().anyMatch(BrowserSession::busy) && System.nanoTime() - graceEnd < 0) {
+			try {
+				Thread.sleep(100);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+		}
+		for (BrowserSession session : this.sessions) {
+			Job current = session.current();
+			if (current != null) {
+				current.fail(new WorkerException(Problem.SHUTTING_DOWN, "The worker stopped before the job finished"));
+			}
+			session.stop();
+		}
+		for (Thread thread : this.threads) {
+			try {
+				thread.join(TimeUnit.SECONDS.toMillis(10));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+		}
+		this.running = false;
+		log.info("Browser sessions stopped");
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	/**
+	 * The pool as {@code /health} shows it.
+	 *
+	 * @param status {@code UP}, {@code DEGRADED} or {@code DOWN}
+	 * @param sessions the sessions
+	 * @param depth jobs waiting
+	 * @param capacity queue capacity
+	 */
+	public record PoolSnapshot(String status, List<SessionSnapshot> sessions, int depth, int capacity) {
+	}
+
+}

@@ -1,0 +1,67 @@
+package dev.imagegen.worker.generate;
+
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+
+import dev.imagegen.worker.job.ImageFormat;
+import dev.imagegen.worker.job.UpstreamImage;
+
+/**
+ * Produces the bytes the caller asked for: upstream JPEG untouched when JPEG was asked for, otherwise a
+ * transcoding with ImageIO.
+ */
+final class ImageEncoder {
+
+	private static final float PNG_COMPRESSION_QUALITY = 0.75f;
+
+	private static final float JPEG_QUALITY = 0.92f;
+
+	private ImageEncoder() {
+	}
+
+	static byte[] encode(UpstreamImage image, ImageFormat format) {
+		if (format == ImageFormat.JPEG && "image/jpeg".equals(image.mediaType())) {
+			return image.bytes();
+		}
+		BufferedImage pixels = image.decoded();
+		if (format == ImageFormat.JPEG && pixels.getType() != BufferedImage.TYPE_INT_RGB
+				&& pixels.getType() != BufferedImage.TYPE_3BYTE_BGR) {
+			// The JPEG writer cannot store alpha.
+			BufferedImage rgb = new BufferedImage(pixels.getWidth(), pixels.getHeight(), BufferedImage.TYPE_INT_RGB);
+			Graphics2D g = rgb.createGraphics();
+			g.drawImage(pixels, 0, 0, null);
+			g.dispose();
+			pixels = rgb;
+		}
+		ByteArrayOutputStream out = new ByteArrayOutputStream(1024 * 1024);
+		ImageWriter writer = ImageIO.getImageWritersByFormatName(format.imageIoName()).next();
+		try (ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+			writer.setOutput(stream);
+			ImageWriteParam param = writer.getDefaultWriteParam();
+			if (param.canWriteCompressed()) {
+				param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+				// PNG: a light deflate level is about 2.5x faster than the default (best) level for photo-like
+				// images at the same size. JPEG (only for non-JPEG upstream images): high quality.
+				param.setCompressionQuality((format == ImageFormat.PNG) ? PNG_COMPRESSION_QUALITY : JPEG_QUALITY);
+			}
+			writer.write(null, new IIOImage(pixels, null, null), param);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		finally {
+			writer.dispose();
+		}
+		return out.toByteArray();
+	}
+
+}

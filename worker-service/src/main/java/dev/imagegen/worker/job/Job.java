@@ -1,0 +1,234 @@
+package dev.imagegen.worker.job;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One generation request on its way through the queue and a browser session. Its deadline is counted from
+ * arrival; the caller's side completes or cancels it, the session side runs it.
+ */
+public final class Job {
+
+	/** Where a job is in its life. */
+	public enum State {
+
+		/** Waiting for a session. */
+		QUEUED,
+		/** A session is working on it. */
+		RUNNING,
+		/** Answered (success or failure). */
+		DONE,
+		/** The caller went away or its deadline passed before it was answered. */
+		CANCELLED
+
+	}
+
+	private final GenerationSpec spec;
+
+	private final String requestId;
+
+	private final long arrivalNanos;
+
+	private final long deadlineNanos;
+
+	private final CompletableFuture<Result> result = new CompletableFuture<>();
+
+	private final AtomicReference<State> state = new AtomicReference<>(State.QUEUED);
+
+	private final AtomicBoolean retried = new AtomicBoolean();
+
+	private volatile long startNanos;
+
+	private volatile BooleanSupplier callerConnected = () -> true;
+
+	/**
+	 * Creates a job that arrives now.
+	 * @param spec what to generate
+	 * @param requestId the caller's request id, for logs
+	 * @param timeout the deadline, from now
+	 */
+	public Job(GenerationSpec spec, String requestId, Duration timeout) {
+		this.spec = spec;
+		this.requestId = requestId;
+		this.arrivalNanos = System.nanoTime();
+		this.deadlineNanos = this.arrivalNanos + timeout.toNanos();
+	}
+
+	/**
+	 * What to generate.
+	 * @return the spec
+	 */
+	public GenerationSpec spec() {
+		return this.spec;
+	}
+
+	/**
+	 * The caller's request id.
+	 * @return the id
+	 */
+	public String requestId() {
+		return this.requestId;
+	}
+
+	/**
+	 * Time left until the deadline.
+	 * @return the remaining time, negative once passed
+	 */
+	public Duration remaining() {
+		return Duration.ofNanos(this.deadlineNanos - System.nanoTime());
+	}
+
+	/**
+	 * Whether the deadline has passed.
+	 * @return true when no time is left
+	 */
+	public boolean expired() {
+		return System.nanoTime() - this.deadlineNanos >= 0;
+	}
+
+	/**
+	 * The current state.
+	 * @return the state
+	 */
+	public State state() {
+		return this.state.get();
+	}
+
+	/**
+	 * Whether nobody waits for this job any more.
+	 * @return true once cancelled or answered
+	 */
+	public boolean finished() {
+		State s = this.state.get();
+		return s == State.DONE || s == State.CANCELLED;
+	}
+
+	/**
+	 * Called by a session that takes the job; fails when the job was cancelled meanwhile.
+	 * @return true when the session may run it
+	 */
+	public boolean start() {
+		if (this.state.compareAndSet(State.QUEUED, State.RUNNING)) {
+			if (this.startNanos == 0) {
+				this.startNanos = System.nanoTime();
+			}
+			return true;
+		}
+		return false;
+	}
+
+	/**
+	 * Puts a running job back to the queued state so another session can retry it; only once per job.
+	 * @return true when the job may be retried
+	 */
+	public boolean requeueOnce() {
+		return this.retried.compareAndSet(false, true) && this.state.compareAndSet(State.RUNNING, State.QUEUED);
+	}
+
+	/**
+	 * Sets how to tell whether the caller's connection is still open.
+	 * @param probe answers false once the caller has gone
+	 */
+	public void callerConnected(BooleanSupplier probe) {
+		this.callerConnected = probe;
+	}
+
+	/**
+	 * Whether the caller of a still-queued job has gone away. Synchronised with {@link #cancel()} so the probe
+	 * never looks at a connection whose request has already been completed (and recycled).
+	 * @return true when nobody waits for the job any more
+	 */
+	public synchronized boolean callerGone() {
+		if (this.state.get() != State.QUEUED) {
+			return this.state.get() == State.CANCELLED;
+		}
+		try {
+			return !this.callerConnected.getAsBoolean();
+		}
+		catch (RuntimeException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * Cancels the job unless it has been answered already (the caller went away or timed out).
+	 * @return true when this call cancelled it
+	 */
+	public synchronized boolean cancel() {
+		while (true) {
+			State s = this.state.get();
+			if (s == State.DONE || s == State.CANCELLED) {
+				return false;
+			}
+			if (this.state.compareAndSet(s, State.CANCELLED)) {
+				this.result.cancel(false);
+				return true;
+			}
+		}
+	}
+
+	/**
+	 * Answers the job with an image.
+	 * @param image the image
+	 */
+	public void succeed(UpstreamImage image) {
+		long now = System.nanoTime();
+		long wait = ((this.startNanos != 0) ? this.startNanos : now) - this.arrivalNanos;
+		long generation = (this.startNanos != 0) ? now - this.startNanos : 0;
+		if (transitionToDone()) {
+			this.result.complete(new Result(image, Duration.ofNanos(wait), Duration.ofNanos(generation)));
+		}
+	}
+
+	/**
+	 * Answers the job with a failure.
+	 * @param failure the failure
+	 */
+	public void fail(Throwable failure) {
+		if (transitionToDone()) {
+			this.result.completeExceptionally(failure);
+		}
+	}
+
+	private boolean transitionToDone() {
+		while (true) {
+			State s = this.state.get();
+			if (s == State.DONE || s == State.CANCELLED) {
+				return false;
+			}
+			if (this.state.compareAndSet(s, State.DONE)) {
+				return true;
+			}
+		}
+	}
+
+	/**
+	 * The future the caller's side waits on.
+	 * @return the result future
+	 */
+	public CompletableFuture<Result> result() {
+		return this.result;
+	}
+
+	/**
+	 * Time spent in the queue so far (or until a session took it).
+	 * @return the wait
+	 */
+	public Duration queueWait() {
+		long end = (this.startNanos != 0) ? this.startNanos : System.nanoTime();
+		return Duration.ofNanos(end - this.arrivalNanos);
+	}
+
+	/**
+	 * A finished job.
+	 * @param image the image
+	 * @param queueWait time between arrival and a session taking the job
+	 * @param generation time a session spent on it
+	 */
+	public record Result(UpstreamImage image, Duration queueWait, Duration generation) {
+	}
+
+}

@@ -1,0 +1,90 @@
+package dev.imagegen.worker.job;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one bounded queue that feeds the browser sessions. Capacity limits new arrivals only: a job that a
+ * crashed session hands back goes to the front even when the queue is full, since it was already accepted.
+ */
+public final class JobQueue {
+
+	private final int capacity;
+
+	private final LinkedBlockingDeque<Job> jobs = new LinkedBlockingDeque<>();
+
+	/**
+	 * Creates an empty queue.
+	 * @param capacity how many new jobs may wait
+	 */
+	public JobQueue(int capacity) {
+		this.capacity = capacity;
+	}
+
+	/**
+	 * Adds a new job unless the queue is full.
+	 * @param job the job
+	 * @return false when there is no room
+	 */
+	public synchronized boolean offer(Job job) {
+		if (this.jobs.size() >= this.capacity) {
+			return false;
+		}
+		return this.jobs.offerLast(job);
+	}
+
+	/**
+	 * Puts an accepted job back at the front.
+	 * @param job the job
+	 */
+	public void requeueFirst(Job job) {
+		this.jobs.offerFirst(job);
+	}
+
+	/**
+	 * Takes the next job, waiting a little for one.
+	 * @param timeoutMillis how long to wait
+	 * @return the job or null
+	 * @throws InterruptedException when the session thread is stopped
+	 */
+	public Job poll(long timeoutMillis) throws InterruptedException {
+		return this.jobs.pollFirst(timeoutMillis, TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * Removes every waiting job (shutdown, or no session can serve).
+	 * @return the removed jobs
+	 */
+	public List<Job> drain() {
+		List<Job> drained = new ArrayList<>();
+		this.jobs.drainTo(drained);
+		return drained;
+	}
+
+	/**
+	 * Removes a job that no longer needs a session.
+	 * @param job the job
+	 */
+	public void remove(Job job) {
+		this.jobs.remove(job);
+	}
+
+	/**
+	 * Jobs waiting.
+	 * @return the depth
+	 */
+	public int depth() {
+		return this.jobs.size();
+	}
+
+	/**
+	 * The capacity for new jobs.
+	 * @return the capacity
+	 */
+	public int capacity() {
+		return this.capacity;
+	}
+
+}

@@ -1,0 +1,126 @@
+package dev.imagegen.worker.job;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * The worker's meters, all under {@code imagegen.worker.*}. Tags carry bounded values only (outcome names,
+ * endpoint names, known upstream statuses), never prompt text.
+ */
+@Component
+public class WorkerMetrics {
+
+	private static final Set<String> KNOWN_STATUSES = Set.of("success", "already_verified", "failed_verification",
+			"too_many_requests", "waiting_for_prev_request_to_finish", "invalid_key", "not_logged_in",
+			"invalid_ad_access_code", "invalid_data", "gen_failure", "fetch_failure", "stale_request",
+			"client_update_required", "verified", "not_verified", "not_in_queue");
+
+	private final MeterRegistry registry;
+
+	/**
+	 * Creates the meters.
+	 * @param registry where to register them
+	 */
+	public WorkerMetrics(MeterRegistry registry) {
+		this.registry = registry;
+	}
+
+	/**
+	 * Registers the queue gauges.
+	 * @param depth current depth
+	 * @param capacity capacity
+	 */
+	public void queueGauges(Supplier<Number> depth, int capacity) {
+		Gauge.builder("imagegen.worker.queue.depth", depth).description("Jobs waiting for a browser session")
+			.register(this.registry);
+		Gauge.builder("imagegen.worker.queue.capacity", () -> capacity).description("Capacity of the job queue")
+			.register(this.registry);
+	}
+
+	/**
+	 * Registers the gauge of sessions able to serve.
+	 * @param ready current count
+	 */
+	public void readySessionsGauge(Supplier<Number> ready) {
+		Gauge.builder("imagegen.worker.sessions.ready", ready).description("Browser sessions able to take a job")
+			.register(this.registry);
+	}
+
+	/**
+	 * Records the end-to-end time of one job.
+	 * @param outcome {@code success} or a problem name
+	 * @param duration time from arrival to answer
+	 */
+	public void generation(String outcome, Duration duration) {
+		Timer.builder("imagegen.worker.generation").description("Time from job arrival to answer, by outcome")
+			.tag("outcome", outcome).register(this.registry).record(duration);
+	}
+
+	/**
+	 * Records the time a job waited for a session.
+	 * @param wait the wait
+	 */
+	public void queueWait(Duration wait) {
+		Timer.builder("imagegen.worker.queue.wait").description("Time jobs waited for a browser session")
+			.register(this.registry).record(wait);
+	}
+
+	/**
+	 * Counts one upstream answer.
+	 * @param endpoint e.g. {@code generate}
+	 * @param status the JSON status, or a transport outcome such as {@code http-429}
+	 */
+	public void upstream(String endpoint, String status) {
+		String tag = (KNOWN_STATUSES.contains(status) || status.startsWith("http-") || status.startsWith("transport-")
+				|| status.equals("non-json") || status.equals("challenge") || status.equals("timeout")) ? status
+						: "unknown";
+		Counter.builder("imagegen.worker.upstream.responses").description("Upstream answers by endpoint and status")
+			.tag("endpoint", endpoint).tag("status", tag).register(this.registry).increment();
+	}
+
+	/**
+	 * Counts one key verification.
+	 * @param outcome e.g. {@code trusted}, {@code turnstile}, {@code failed}
+	 */
+	public void keyVerification(String outcome) {
+		Counter.builder("imagegen.worker.key.verifications").description("User key verifications by outcome")
+			.tag("outcome", outcome).register(this.registry).increment();
+	}
+
+	/**
+	 * Counts one browser (re)launch after a crash or failure.
+	 * @param session the session id
+	 */
+	public void browserRestart(String session) {
+		Counter.builder("imagegen.worker.browser.restarts").description("Browser relaunches after a crash or failure")
+			.tag("session", session).register(this.registry).increment();
+	}
+
+	/**
+	 * Counts a job dropped before or without an answer from Perchance.
+	 * @param reason {@code deadline}, {@code caller-gone} or {@code shutdown}
+	 */
+	public void dropped(String reason) {
+		Counter.builder("imagegen.worker.jobs.dropped").description("Jobs dropped without a generation")
+			.tag("reason", reason).register(this.registry).increment();
+	}
+
+	/**
+	 * How many jobs were dropped for a reason so far.
+	 * @param reason the reason tag
+	 * @return the count
+	 */
+	public double droppedCount(String reason) {
+		Counter counter = this.registry.find("imagegen.worker.jobs.dropped").tag("reason", reason).counter();
+		return (counter != null) ? counter.count() : 0;
+	}
+
+}

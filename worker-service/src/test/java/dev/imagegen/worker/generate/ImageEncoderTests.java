@@ -1,0 +1,74 @@
+package dev.imagegen.worker.generate;
+
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.Test;
+
+import dev.imagegen.worker.job.ImageFormat;
+import dev.imagegen.worker.job.UpstreamImage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Transcoding rules: JPEG from JPEG is untouched, everything else is re-encoded losslessly (PNG) or as JPEG.
+ */
+class ImageEncoderTests {
+
+	@Test
+	void jpegFromJpegIsTheSameBytes() throws IOException {
+		UpstreamImage upstream = upstream(encode(sample(BufferedImage.TYPE_INT_RGB), "jpeg"), "image/jpeg");
+
+		assertThat(ImageEncoder.encode(upstream, ImageFormat.JPEG)).isSameAs(upstream.bytes());
+	}
+
+	@Test
+	void pngKeepsEveryPixel() throws IOException {
+		UpstreamImage upstream = upstream(encode(sample(BufferedImage.TYPE_INT_RGB), "jpeg"), "image/jpeg");
+
+		BufferedImage png = ImageIO.read(new ByteArrayInputStream(ImageEncoder.encode(upstream, ImageFormat.PNG)));
+
+		assertThat(png.getWidth()).isEqualTo(64);
+		for (int y = 0; y < 48; y += 7) {
+			for (int x = 0; x < 64; x += 5) {
+				assertThat(png.getRGB(x, y)).isEqualTo(upstream.decoded().getRGB(x, y));
+			}
+		}
+	}
+
+	@Test
+	void otherUpstreamTypesAreTranscodedToJpeg() throws IOException {
+		UpstreamImage upstream = upstream(encode(sample(BufferedImage.TYPE_INT_ARGB), "png"), "image/png");
+
+		byte[] jpeg = ImageEncoder.encode(upstream, ImageFormat.JPEG);
+
+		assertThat(jpeg).startsWith(0xFF, 0xD8);
+		assertThat(ImageIO.read(new ByteArrayInputStream(jpeg)).getHeight()).isEqualTo(48);
+	}
+
+	private static BufferedImage sample(int type) {
+		BufferedImage image = new BufferedImage(64, 48, type);
+		for (int y = 0; y < 48; y++) {
+			for (int x = 0; x < 64; x++) {
+				image.setRGB(x, y, new Color(x * 4, y * 5, (x + y) % 256).getRGB());
+			}
+		}
+		return image;
+	}
+
+	private static byte[] encode(BufferedImage image, String format) throws IOException {
+		ByteArrayOutputStream out = new ByteArrayOutputStream();
+		ImageIO.write(image, format, out);
+		return out.toByteArray();
+	}
+
+	private static UpstreamImage upstream(byte[] bytes, String mediaType) throws IOException {
+		return new UpstreamImage(bytes, mediaType, ImageIO.read(new ByteArrayInputStream(bytes)), "id", 1, false);
+	}
+
+}
