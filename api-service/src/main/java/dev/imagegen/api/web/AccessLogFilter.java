@@ -47,7 +47,8 @@ class AccessLogFilter implements WebFilter, Ordered {
 
 	@Override
 	public int getOrder() {
-		return Ordered.HIGHEST_PRECEDENCE;
+		// Just inside AsyncCompletionFilter, so that every other filter still sees the request id.
+		return Ordered.HIGHEST_PRECEDENCE + 1;
 	}
 
 	@Override
