@@ -63,7 +63,8 @@ final class Budget {
 		if (left.compareTo(wait) <= 0) {
 			checkDeadline(during);
 			try {
-				Thread.sleep(Math.max(0, left.toMillis()));
+				// One millisecond more, so the deadline has surely passed when it wakes (no step with ~0 ms left).
+				Thread.sleep(Math.max(0, left.toMillis() + 1));
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();

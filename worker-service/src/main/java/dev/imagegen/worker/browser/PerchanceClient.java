@@ -170,6 +170,10 @@ final class PerchanceClient {
 				useKey(second, "turnstile");
 				return;
 			}
+			if ("too_many_requests".equals(secondStatus)) {
+				this.metrics.keyVerification("rate-limited");
+				throw rateLimited("verifyUser answered too_many_requests");
+			}
 			this.metrics.keyVerification("failed");
 			throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
 					"Perchance refused the Turnstile token (" + secondStatus + ")", Duration.ofSeconds(30));
@@ -223,7 +227,9 @@ final class PerchanceClient {
 						"The Turnstile check did not pass within " + this.perchance.turnstileTimeout().toSeconds() + " s",
 						Duration.ofSeconds(30));
 			}
-			this.page.waitForTimeout(this.perchance.turnstilePollInterval().toMillis());
+			// Never sleep past the Turnstile limit (and with it the job's deadline).
+			long leftMillis = Math.max(1, (limit - System.nanoTime()) / 1_000_000);
+			this.page.waitForTimeout(Math.min(this.perchance.turnstilePollInterval().toMillis(), leftMillis));
 		}
 	}
 
@@ -435,6 +441,11 @@ final class PerchanceClient {
 	private String checkDownload(UpstreamResponse response, String imageId, Budget budget) {
 		if (response.challenge()) {
 			throw challenge("the image download answered a Cloudflare challenge page");
+		}
+		if (response.httpStatus() == 429) {
+			// A rate limit on any request stops the job and opens the breaker: no retry storm.
+			this.metrics.upstream("download", "http-429");
+			throw rateLimited("the image download answered HTTP 429");
 		}
 		if (!response.answered()) {
 			budget.checkDeadline("downloading the image");

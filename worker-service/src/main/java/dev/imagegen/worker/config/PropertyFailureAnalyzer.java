@@ -13,7 +13,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 class PropertyFailureAnalyzer extends AbstractFailureAnalyzer<BindException> {
 
 	private static final Map<String, String> VARIABLES = Map.ofEntries(
-			Map.entry("imagegen.worker.token", "WORKER_TOKEN"),
+			Map.entry("server.port", "PORT"), Map.entry("imagegen.worker.token", "WORKER_TOKEN"),
 			Map.entry("imagegen.worker.perchance.base-url", "PERCHANCE_BASE_URL"),
 			Map.entry("imagegen.worker.perchance.site-url", "PERCHANCE_SITE_URL"),
 			Map.entry("imagegen.worker.browser.engine", "BROWSER_ENGINE"),
@@ -43,6 +43,16 @@ class PropertyFailureAnalyzer extends AbstractFailureAnalyzer<BindException> {
 			// A record's own check failed: its message names the variable.
 			String message = root.getMessage();
 			variable = VARIABLES.values().stream().filter(message::contains).findFirst().orElse(null);
+		}
+		if (variable == null && cause.getCause() != null && cause.getCause().getMessage() != null) {
+			// A validation failure (e.g. WORKER_SESSIONS above its maximum) names the properties in its message.
+			String message = cause.getCause().getMessage();
+			variable = VARIABLES.entrySet()
+				.stream()
+				.filter((e) -> message.contains(e.getKey()))
+				.map(Map.Entry::getValue)
+				.findFirst()
+				.orElse(null);
 		}
 		String value = (cause.getProperty() != null) ? String.valueOf(cause.getProperty().getValue()) : null;
 		StringBuilder description = new StringBuilder("Invalid worker configuration: ");

@@ -5,9 +5,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.worker.job.GenerationSpec;
@@ -28,12 +32,16 @@ final class RequestParser {
 
 	private static final double DEFAULT_GUIDANCE = 7.0;
 
-	private final JsonMapper json;
+	// Jackson names the repeated property in quotes: Duplicate Object property "prompt" (3.x), 'prompt' (2.x).
+	private static final Pattern DUPLICATE = Pattern.compile("Duplicate[^\"']*[\"']([^\"']{1,64})[\"']");
+
+	// A repeated field is a 400, as a repeated query parameter is in the public API.
+	private final ObjectReader json;
 
 	private final int maxPromptLength;
 
 	RequestParser(JsonMapper json, int maxPromptLength) {
-		this.json = json;
+		this.json = json.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
 		this.maxPromptLength = maxPromptLength;
 	}
 
@@ -43,6 +51,11 @@ final class RequestParser {
 			root = (body == null || body.length == 0) ? null : this.json.readTree(body);
 		}
 		catch (JacksonException ex) {
+			Matcher duplicate = DUPLICATE.matcher(String.valueOf(ex.getOriginalMessage()));
+			if (duplicate.find()) {
+				throw new WorkerException(Problem.INVALID_REQUEST, "The request has 1 invalid field(s).", null,
+						List.of(new FieldError(duplicate.group(1), "is repeated; give each field once")));
+			}
 			root = null;
 		}
 		if (root == null || !root.isObject()) {

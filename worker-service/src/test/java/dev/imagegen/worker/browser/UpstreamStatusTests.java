@@ -270,6 +270,19 @@ class UpstreamStatusTests extends WorkerTestBase {
 	}
 
 	@Test
+	void aRateLimitedDownloadOpensTheBreakerWithoutRetrying() {
+		generate(body("warm the key"));
+		Emulator.config(Map.of("legacyDownloadEnabled", true));
+		Emulator.fault(fault("download", "http-429", 1));
+		int downloadsBefore = Emulator.log("/api/downloadTemporaryImageViaProxy").size();
+
+		assertProblem(generate(body("download limited")), 503, "upstream-rate-limited");
+		assertThat(Emulator.log("/api/downloadTemporaryImageViaProxy")).hasSize(downloadsBefore + 1);
+		assertThat(Emulator.log("/api/downloadTemporaryImage")).isEmpty();
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+	}
+
+	@Test
 	void verifyUserRateLimitIsReported() {
 		Emulator.fault(statusFault("verifyUser", "too_many_requests", 1));
 		Emulator.expireKeys();

@@ -21,7 +21,7 @@ class ConfigurationTests {
 	@CsvSource(delimiter = '|', value = { "GENERATION_TIMEOUT=abc|GENERATION_TIMEOUT",
 			"GENERATION_TIMEOUT=-5s|GENERATION_TIMEOUT", "PERCHANCE_BASE_URL=not a url|PERCHANCE_BASE_URL",
 			"PERCHANCE_SITE_URL=ftp://example.org|PERCHANCE_SITE_URL", "WORKER_SESSIONS=0|WORKER_SESSIONS",
-			"WORKER_SESSIONS=many|WORKER_SESSIONS", "WORKER_QUEUE_CAPACITY=-1|WORKER_QUEUE_CAPACITY",
+			"WORKER_SESSIONS=many|WORKER_SESSIONS", "WORKER_SESSIONS=100|WORKER_SESSIONS", "WORKER_QUEUE_CAPACITY=-1|WORKER_QUEUE_CAPACITY",
 			"BROWSER_ENGINE=opera|BROWSER_ENGINE", "BROWSER_HEADLESS=maybe|BROWSER_HEADLESS" })
 	void malformedValuesStopStartUpNamingTheVariable(String setting, String variable) {
 		Throwable failure = catchThrowable(() -> new SpringApplicationBuilder(WorkerApplication.class)

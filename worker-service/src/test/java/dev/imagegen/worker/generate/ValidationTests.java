@@ -31,7 +31,8 @@ class ValidationTests extends WorkerTestBase {
 			"{\"prompt\":\"a\",\"guidance_scale\":30.5}|guidance_scale",
 			"{\"prompt\":\"a\",\"guidance_scale\":\"high\"}|guidance_scale",
 			"{\"prompt\":\"a\",\"shape\":\"circle\"}|shape",
-			"{\"prompt\":\"a\",\"format\":\"gif\"}|format" })
+			"{\"prompt\":\"a\",\"format\":\"gif\"}|format",
+			"{\"prompt\":\"a\",\"seed\":1,\"seed\":2}|seed" })
 	void invalidFieldsAreNamed(String body, String field) {
 		HttpResponse<byte[]> response = generate(body, "X-Request-Id", "bad-1");
 
