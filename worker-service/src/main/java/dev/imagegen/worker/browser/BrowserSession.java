@@ -398,8 +398,13 @@ final class BrowserSession implements Runnable {
 
 	private void handBack(Job job) {
 		if (job.requeueOnce()) {
-			log.warn("Session {}: browser died during a job; handing it back to the queue once", this.id);
-			this.queue.requeueFirst(job);
+			if (this.queue.requeueFirst(job)) {
+				log.warn("Session {}: browser died during a job; handing it back to the queue once", this.id);
+			}
+			else {
+				// The pool is stopping and has drained the queue already: answer now, or nobody ever will.
+				job.fail(new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down"));
+			}
 		}
 		else {
 			job.fail(new WorkerException(Problem.BROWSER_UNAVAILABLE, "The browser died twice while running this job",

@@ -74,6 +74,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			return;
 		}
 		this.draining = false;
+		this.queue.open();
 		// A stopped pool may be started again (e.g. a paused application context): start from fresh sessions.
 		this.sessions.clear();
 		this.threads.clear();
@@ -220,7 +221,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			}
 			this.draining = true;
 		}
-		List<Job> queued = this.queue.drain();
+		List<Job> queued = this.queue.closeAndDrain();
 		for (Job job : queued) {
 			this.metrics.dropped("shutdown");
 			job.fail(new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down"));

@@ -44,6 +44,8 @@ final class TokenInterceptor implements HandlerInterceptor {
 			presented = header.substring(7).trim();
 		}
 		if (presented == null || presented.isEmpty() || !MessageDigest.isEqual(this.expected, digest(presented))) {
+			// RFC 9110 11.6.1: a 401 names the scheme the client must use.
+			response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"imagegen-worker\"");
 			throw new WorkerException(Problem.UNAUTHORIZED,
 					(presented == null) ? "Send Authorization: Bearer <WORKER_TOKEN>." : "The bearer token is wrong.");
 		}

@@ -15,6 +15,9 @@ public final class JobQueue {
 
 	private final LinkedBlockingDeque<Job> jobs = new LinkedBlockingDeque<>();
 
+	// Guarded by this: once closed for shutdown, nothing may slip in behind the final drain.
+	private boolean closed;
+
 	/**
 	 * Creates an empty queue.
 	 * @param capacity how many new jobs may wait
@@ -29,18 +32,36 @@ public final class JobQueue {
 	 * @return false when there is no room
 	 */
 	public synchronized boolean offer(Job job) {
-		if (this.jobs.size() >= this.capacity) {
+		if (this.closed || this.jobs.size() >= this.capacity) {
 			return false;
 		}
 		return this.jobs.offerLast(job);
 	}
 
 	/**
-	 * Puts an accepted job back at the front.
+	 * Puts an accepted job back at the front, unless the queue is closed.
 	 * @param job the job
+	 * @return false when the queue is closed for shutdown, so the caller must answer the job itself
 	 */
-	public void requeueFirst(Job job) {
-		this.jobs.offerFirst(job);
+	public synchronized boolean requeueFirst(Job job) {
+		if (this.closed) {
+			return false;
+		}
+		return this.jobs.offerFirst(job);
+	}
+
+	/** Takes jobs again (a pool that is started, possibly after a stop). */
+	public synchronized void open() {
+		this.closed = false;
+	}
+
+	/**
+	 * Refuses every later job and removes every waiting one (shutdown).
+	 * @return the removed jobs
+	 */
+	public synchronized List<Job> closeAndDrain() {
+		this.closed = true;
+		return drain();
 	}
 
 	/**

@@ -1,5 +1,7 @@
 package dev.imagegen.worker.generate;
 
+import java.net.http.HttpResponse;
+
 import org.junit.jupiter.api.Test;
 
 import org.springframework.test.annotation.DirtiesContext;
@@ -19,7 +21,10 @@ class AuthTests extends WorkerTestBase {
 
 	@Test
 	void missingOrWrongTokenIsUnauthorized() {
-		assertProblem(generate(body("no token")), 401, "unauthorized");
+		HttpResponse<byte[]> noToken = generate(body("no token"));
+		assertProblem(noToken, 401, "unauthorized");
+		assertThat(noToken.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
+				(challenge) -> assertThat(challenge).startsWith("Bearer"));
 		assertProblem(generate(body("wrong token"), "Authorization", "Bearer nope"), 401, "unauthorized");
 		assertProblem(generate(body("wrong scheme"), "Authorization", "Basic s3cret-token"), 401, "unauthorized");
 		assertThat(Emulator.log("/api/generate")).isEmpty();
