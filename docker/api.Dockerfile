@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1.7
+# The public API (api-service). Build context: the repository root.
+#   docker build -f docker/api.Dockerfile -t imagegen-api .
+#   docker run --rm -p 8080:8080 -e PERCHANCE_WORKER_URL=http://worker:8081 -e WORKER_TOKEN=... imagegen-api
+
+# ---- 1. build: package only the API (and what it needs from the reactor) -----------------------
+FROM maven:3.9.11-eclipse-temurin-17-noble AS build
+WORKDIR /src
+# Every module's POM: Maven reads the whole reactor even when one module is built.
+COPY pom.xml ./
+COPY perchance-emulator/pom.xml perchance-emulator/
+COPY api-service/pom.xml api-service/
+COPY worker-service/pom.xml worker-service/
+COPY system-tests/pom.xml system-tests/
+COPY api-service/src api-service/src
+RUN --mount=type=cache,target=/root/.m2 \
+    mvn -B -ntp -q -pl api-service -am -DskipTests package
+
+# ---- 2. layers: split the Spring Boot jar so that dependencies and code are separate image layers ----
+FROM eclipse-temurin:17-jre-noble AS layers
+WORKDIR /layers
+COPY --from=build /src/api-service/target/api-service-0.1.0-SNAPSHOT.jar app.jar
+RUN java -Djarmode=tools -jar app.jar extract --layers --launcher --destination extracted
+
+# ---- 3. run: a pinned JRE, a non-root user, the layers from the least to the most often changed ----
+FROM eclipse-temurin:17-jre-noble
+# curl for the health check (the JRE image does not promise one); fonts for the PNG error images.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl fontconfig fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 imagegen \
+    && useradd --system --uid 10001 --gid imagegen --home-dir /app --shell /usr/sbin/nologin imagegen
+WORKDIR /app
+COPY --from=layers /layers/extracted/dependencies/ ./
+COPY --from=layers /layers/extracted/spring-boot-loader/ ./
+COPY --from=layers /layers/extracted/snapshot-dependencies/ ./
+COPY --from=layers /layers/extracted/application/ ./
+# Numeric, so that Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
+ENV PORT=8080 \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+EXPOSE 8080
+# Readiness, not liveness: "healthy" means "can take traffic now" to compose's depends_on.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=40s --retries=3 \
+    CMD curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/actuator/health/readiness" || exit 1
+# exec form: the JVM is PID 1 and receives SIGTERM directly, so Spring's graceful shutdown runs.
+ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

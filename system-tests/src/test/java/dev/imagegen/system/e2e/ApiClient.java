@@ -1,0 +1,88 @@
+package dev.imagegen.system.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A plain HTTP client of the public API, as a curl script would use it. The request timeout is well
+ * below the API's own worker timeout, so that "the API answers at once" is a property a test can fail on.
+ */
+final class ApiClient {
+
+	static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private final HttpClient http = HttpClient.newBuilder()
+		.connectTimeout(Duration.ofSeconds(5))
+		.version(HttpClient.Version.HTTP_1_1)
+		.build();
+
+	private final String baseUrl;
+
+	ApiClient(String baseUrl) {
+		this.baseUrl = baseUrl;
+	}
+
+	/** {@code GET /generate} with the given query parameters (form-encoded, in iteration order). */
+	HttpResponse<byte[]> generate(Map<String, String> query, Duration timeout) {
+		String encoded = query.entrySet()
+			.stream()
+			.map((e) -> encode(e.getKey()) + "=" + encode(e.getValue()))
+			.collect(Collectors.joining("&"));
+		return get("/generate?" + encoded, timeout);
+	}
+
+	/** {@code GET} of a path (with its query) on the API. */
+	HttpResponse<byte[]> get(String pathAndQuery, Duration timeout) {
+		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + pathAndQuery)).timeout(timeout).GET().build());
+	}
+
+	/** {@code POST /generate} with a JSON body. */
+	HttpResponse<byte[]> postGenerate(Map<String, ?> body, Duration timeout) {
+		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + "/generate"))
+			.timeout(timeout)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+			.build());
+	}
+
+	/** The body of a response parsed as JSON (problem details, health). */
+	static JsonNode json(HttpResponse<byte[]> response) {
+		return JSON.readTree(new String(response.body(), StandardCharsets.UTF_8));
+	}
+
+	/** The body as text, for assertion messages. */
+	static String text(HttpResponse<byte[]> response) {
+		byte[] body = response.body();
+		String text = new String(body, 0, Math.min(body.length, 2000), StandardCharsets.UTF_8);
+		return response.statusCode() + " " + response.headers().map() + "\n" + text;
+	}
+
+	private HttpResponse<byte[]> send(HttpRequest request) {
+		try {
+			return this.http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(request.method() + " " + request.uri() + " failed: " + ex, ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static String encode(String value) {
+		return URLEncoder.encode(value, StandardCharsets.UTF_8);
+	}
+
+}
