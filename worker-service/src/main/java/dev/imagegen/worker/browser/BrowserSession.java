@@ -49,6 +49,8 @@ final class BrowserSession implements Runnable {
 		BUSY("busy"),
 		/** Relaunching after its browser crashed or disconnected. */
 		RESTARTING("restarting"),
+		/** Relaunching its browser as planned (recycle-after); queued jobs wait the second or two it takes. */
+		RECYCLING("recycling"),
 		/** Launch or key verification failed; retrying with backoff. */
 		FAILED("failed"),
 		/** Stopped for good (shutdown). */
@@ -87,6 +89,9 @@ final class BrowserSession implements Runnable {
 	private volatile State state = State.STARTING;
 
 	private volatile boolean stopping;
+
+	// Jobs run by the browser launched last; only the session thread touches it.
+	private int jobsSinceLaunch;
 
 	private volatile String lastError;
 
@@ -133,7 +138,7 @@ final class BrowserSession implements Runnable {
 	/** Whether this session can take a job now (half-open breakers included: the next job is the trial). */
 	boolean canServe() {
 		State s = this.state;
-		return (s == State.READY || s == State.BUSY) && !this.breaker.isOpen();
+		return (s == State.READY || s == State.BUSY || s == State.RECYCLING) && !this.breaker.isOpen();
 	}
 
 	/** Whether this session is still coming up (not yet failed). */
@@ -183,7 +188,9 @@ final class BrowserSession implements Runnable {
 						throw new BrowserCrashedException("the browser closed while idle");
 					}
 					if (this.page == null) {
-						this.state = (failures == 0 && this.state == State.STARTING) ? State.STARTING : State.RESTARTING;
+						if (this.state != State.RECYCLING) {
+							this.state = (failures == 0 && this.state == State.STARTING) ? State.STARTING : State.RESTARTING;
+						}
 						launch();
 					}
 					if (!this.client.hasKey()) {
@@ -210,9 +217,13 @@ final class BrowserSession implements Runnable {
 						this.client.settleOrphanedGeneration();
 						this.state = State.READY;
 					}
+					if (recycleDue()) {
+						continue;
+					}
 					Job job = this.queue.poll(POLL_MILLIS);
 					if (job != null) {
 						runJob(job);
+						this.jobsSinceLaunch++;
 					}
 				}
 				catch (BrowserCrashedException ex) {
@@ -252,6 +263,24 @@ final class BrowserSession implements Runnable {
 		}
 	}
 
+	/**
+	 * Relaunches the browser between two jobs once it has run {@code recycle-after} of them: the browser
+	 * process grows slowly with every generation (see docs/benchmarks.md), and a planned relaunch, which
+	 * keeps the profile and so the key, costs a second or two instead of an out-of-memory kill later.
+	 */
+	private boolean recycleDue() {
+		int recycleAfter = this.properties.browser().recycleAfter();
+		if (recycleAfter <= 0 || this.jobsSinceLaunch < recycleAfter) {
+			return false;
+		}
+		log.info("Session {}: relaunching the browser after {} jobs to give its memory back", this.id,
+				this.jobsSinceLaunch);
+		closeBrowser();
+		this.state = State.RECYCLING;
+		this.metrics.browserRestart(this.id, "recycle");
+		return true;
+	}
+
 	private void pause() throws InterruptedException {
 		Duration left = this.breaker.remaining();
 		Thread.sleep(Math.max(10, Math.min(POLL_MILLIS, left.toMillis())));
@@ -263,7 +292,7 @@ final class BrowserSession implements Runnable {
 		log.warn("Session {}: {}; relaunching", this.id, message);
 		closeBrowser();
 		this.state = next;
-		this.metrics.browserRestart(this.id);
+		this.metrics.browserRestart(this.id, "failure");
 		this.events.sessionUnavailable(this);
 		backoff(failures);
 	}
@@ -427,6 +456,7 @@ final class BrowserSession implements Runnable {
 
 	private void closeBrowser() {
 		this.client = null;
+		this.jobsSinceLaunch = 0;
 		if (this.context != null) {
 			try {
 				this.context.close();

@@ -117,12 +117,14 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 	 * an empty entry means no proxy for that session)
 	 * @param relaunchBackoffMin first wait before relaunching a crashed or failed session
 	 * @param relaunchBackoffMax longest wait between relaunch attempts
+	 * @param recycleAfter generations after which a session relaunches its browser between two jobs, so that
+	 * memory the browser accumulates over thousands of generations is given back; 0 never recycles
 	 */
 	public record Browser(@NotNull @DefaultValue("firefox") Engine engine, String executablePath,
 			@DefaultValue("true") boolean headless, Path profileDir,
 			@Min(1) @Max(64) @DefaultValue("1") int sessions, @NotNull @DefaultValue List<String> args,
 			@NotNull @DefaultValue List<String> proxies, @NotNull @DefaultValue("1s") Duration relaunchBackoffMin,
-			@NotNull @DefaultValue("60s") Duration relaunchBackoffMax) {
+			@NotNull @DefaultValue("60s") Duration relaunchBackoffMax, @Min(0) @DefaultValue("500") int recycleAfter) {
 
 		/**
 		 * Checks the durations and the session count, naming the variable at fault.

@@ -96,12 +96,14 @@ public class WorkerMetrics {
 	}
 
 	/**
-	 * Counts one browser (re)launch after a crash or failure.
+	 * Counts one browser relaunch.
 	 * @param session the session id
+	 * @param reason {@code failure} (a crash, a disconnect or a failed launch) or {@code recycle} (planned, after
+	 * {@code recycle-after} jobs)
 	 */
-	public void browserRestart(String session) {
-		Counter.builder("imagegen.worker.browser.restarts").description("Browser relaunches after a crash or failure")
-			.tag("session", session).register(this.registry).increment();
+	public void browserRestart(String session, String reason) {
+		Counter.builder("imagegen.worker.browser.restarts").description("Browser relaunches, by reason")
+			.tag("session", session).tag("reason", reason).register(this.registry).increment();
 	}
 
 	/**
