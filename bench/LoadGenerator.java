@@ -849,6 +849,9 @@ public final class LoadGenerator {
 
 	private static final Pattern PATH = Pattern.compile("\"path\":\"([^\"]*)\"");
 
+	/** The {@code type} member of a problem-details body. */
+	private static final Pattern PROBLEM_TYPE = Pattern.compile("\"type\"\\s*:\\s*\"([^\"]*)\"");
+
 	/** Emulator log entries by path, since the last {@link #deleteLog()}. */
 	private Map<String, Integer> logPaths() {
 		Res r = get(this.emulator + "/__emulator/log", Map.of());
@@ -1020,7 +1023,7 @@ public final class LoadGenerator {
 			if (!header("Content-Type").orElse("").contains("json")) {
 				return "-";
 			}
-			Matcher m = Pattern.compile("\"type\"\\s*:\\s*\"([^\"]*)\"").matcher(text());
+			Matcher m = PROBLEM_TYPE.matcher(text());
 			return m.find() ? m.group(1).replaceAll(".*/", "") : "-";
 		}
 	}

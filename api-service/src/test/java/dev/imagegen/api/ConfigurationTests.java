@@ -48,15 +48,7 @@ class ConfigurationTests {
 	void missingWorkerUrlStartsReportsDownAndSaysWhatToSet() {
 		try (ConfigurableApplicationContext context = start()) {
 			WebTestClient client = clientFor(context);
-			client.get()
-				.uri("/health")
-				.exchange()
-				.expectStatus()
-				.isEqualTo(503)
-				.expectBody()
-				.jsonPath("$.status")
-				.isEqualTo("DOWN")
-				.jsonPath("$.detail")
+			expectHealthDown(client).jsonPath("$.detail")
 				.value(String.class, (detail) -> assertThat(detail).contains("PERCHANCE_WORKER_URL"));
 			client.get()
 				.uri("/generate?prompt=fox")
@@ -87,26 +79,9 @@ class ConfigurationTests {
 				"WORKER_TIMEOUT=60s")) {
 			WebTestClient client = clientFor(context);
 			long start = System.nanoTime();
-			client.get()
-				.uri("/generate?prompt=fox")
-				.exchange()
-				.expectStatus()
-				.isEqualTo(503)
-				.expectHeader()
-				.valueEquals("Retry-After", "5")
-				.expectBody()
-				.jsonPath("$.type")
-				.isEqualTo("https://imagegen.dev/problems/worker-unavailable");
+			RetryableProblems.expectGenerate503(client, "5", "https://imagegen.dev/problems/worker-unavailable");
 			assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
-			client.get()
-				.uri("/health")
-				.exchange()
-				.expectStatus()
-				.isEqualTo(503)
-				.expectBody()
-				.jsonPath("$.status")
-				.isEqualTo("DOWN")
-				.jsonPath("$.workers[0].url")
+			expectHealthDown(client).jsonPath("$.workers[0].url")
 				.isEqualTo("http://127.0.0.1:" + closedPort)
 				.jsonPath("$.workers[0].status")
 				.isEqualTo("DOWN")
@@ -115,6 +90,17 @@ class ConfigurationTests {
 			client.get().uri("/actuator/health/liveness").exchange().expectStatus().isOk();
 			client.get().uri("/actuator/health/readiness").exchange().expectStatus().isEqualTo(503);
 		}
+	}
+
+	private static WebTestClient.BodyContentSpec expectHealthDown(WebTestClient client) {
+		return client.get()
+			.uri("/health")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(503)
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("DOWN");
 	}
 
 	private static WebTestClient clientFor(ConfigurableApplicationContext context) {

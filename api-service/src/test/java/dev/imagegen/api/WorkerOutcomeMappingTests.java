@@ -77,31 +77,13 @@ class WorkerOutcomeMappingTests extends SharedContextTests {
 	@CsvSource({ "queue-full, 7", "upstream-rate-limited, 120", "upstream-challenge, 30", "browser-unavailable, 15" })
 	void worker503KeepsItsRetryAfter(String name, String retryAfter) {
 		workerAnswers(problem(503, name, "busy").withHeader("Retry-After", retryAfter));
-		this.client.get()
-			.uri("/generate?prompt=fox")
-			.exchange()
-			.expectStatus()
-			.isEqualTo(503)
-			.expectHeader()
-			.valueEquals("Retry-After", retryAfter)
-			.expectBody()
-			.jsonPath("$.type")
-			.isEqualTo(PROBLEMS + name);
+		RetryableProblems.expectGenerate503(this.client, retryAfter, PROBLEMS + name);
 	}
 
 	@Test
 	void worker503WithoutRetryAfterStillTellsTheClientWhenToRetry() {
 		workerAnswers(problem(503, "shutting-down", "draining"));
-		this.client.get()
-			.uri("/generate?prompt=fox")
-			.exchange()
-			.expectStatus()
-			.isEqualTo(503)
-			.expectHeader()
-			.valueEquals("Retry-After", "5")
-			.expectBody()
-			.jsonPath("$.type")
-			.isEqualTo(PROBLEMS + "shutting-down");
+		RetryableProblems.expectGenerate503(this.client, "5", PROBLEMS + "shutting-down");
 	}
 
 	@Test

@@ -40,44 +40,28 @@ record EmulatorConfig(String trustMode, long turnstileDelayMs, boolean turnstile
         if (patch == null || !patch.isObject()) {
             throw new IllegalArgumentException("config must be a JSON object");
         }
-        EmulatorConfig c = this;
+        ObjectNode merged = toJson();
         for (Map.Entry<String, JsonNode> field : patch.properties()) {
             String name = field.getKey();
             JsonNode v = field.getValue();
-            c = switch (name) {
+            switch (name) {
                 case "trustMode" -> {
                     String mode = v.isString() ? v.stringValue() : "";
                     if (!TRUSTED.equals(mode) && !TOKEN.equals(mode)) {
                         throw new IllegalArgumentException("trustMode must be \"trusted\" or \"token\"");
                     }
-                    yield new EmulatorConfig(mode, c.turnstileDelayMs, c.turnstilePasses, c.generateLatencyMs,
-                            c.downloadTokenTtlSeconds, c.legacyDownloadEnabled, c.rateLimitPerMinute, c.awaitLatencyMs);
+                    merged.put(name, mode);
                 }
-                case "turnstileDelayMs" -> new EmulatorConfig(c.trustMode, nonNegative(name, v), c.turnstilePasses,
-                        c.generateLatencyMs, c.downloadTokenTtlSeconds, c.legacyDownloadEnabled, c.rateLimitPerMinute,
-                        c.awaitLatencyMs);
-                case "turnstilePasses" -> new EmulatorConfig(c.trustMode, c.turnstileDelayMs, bool(name, v),
-                        c.generateLatencyMs, c.downloadTokenTtlSeconds, c.legacyDownloadEnabled, c.rateLimitPerMinute,
-                        c.awaitLatencyMs);
-                case "generateLatencyMs" -> new EmulatorConfig(c.trustMode, c.turnstileDelayMs, c.turnstilePasses,
-                        nonNegative(name, v), c.downloadTokenTtlSeconds, c.legacyDownloadEnabled, c.rateLimitPerMinute,
-                        c.awaitLatencyMs);
-                case "downloadTokenTtlSeconds" -> new EmulatorConfig(c.trustMode, c.turnstileDelayMs, c.turnstilePasses,
-                        c.generateLatencyMs, nonNegative(name, v), c.legacyDownloadEnabled, c.rateLimitPerMinute,
-                        c.awaitLatencyMs);
-                case "legacyDownloadEnabled" -> new EmulatorConfig(c.trustMode, c.turnstileDelayMs, c.turnstilePasses,
-                        c.generateLatencyMs, c.downloadTokenTtlSeconds, bool(name, v), c.rateLimitPerMinute,
-                        c.awaitLatencyMs);
-                case "rateLimitPerMinute" -> new EmulatorConfig(c.trustMode, c.turnstileDelayMs, c.turnstilePasses,
-                        c.generateLatencyMs, c.downloadTokenTtlSeconds, c.legacyDownloadEnabled,
-                        Math.toIntExact(nonNegative(name, v)), c.awaitLatencyMs);
-                case "awaitLatencyMs" -> new EmulatorConfig(c.trustMode, c.turnstileDelayMs, c.turnstilePasses,
-                        c.generateLatencyMs, c.downloadTokenTtlSeconds, c.legacyDownloadEnabled, c.rateLimitPerMinute,
-                        nonNegative(name, v));
+                case "turnstileDelayMs", "generateLatencyMs", "downloadTokenTtlSeconds", "rateLimitPerMinute",
+                        "awaitLatencyMs" -> merged.put(name, nonNegative(name, v));
+                case "turnstilePasses", "legacyDownloadEnabled" -> merged.put(name, bool(name, v));
                 default -> throw new IllegalArgumentException("unknown config field: " + name);
-            };
+            }
         }
-        return c;
+        return new EmulatorConfig(merged.get("trustMode").stringValue(), merged.get("turnstileDelayMs").longValue(),
+                merged.get("turnstilePasses").booleanValue(), merged.get("generateLatencyMs").longValue(),
+                merged.get("downloadTokenTtlSeconds").longValue(), merged.get("legacyDownloadEnabled").booleanValue(),
+                merged.get("rateLimitPerMinute").intValue(), merged.get("awaitLatencyMs").longValue());
     }
 
     ObjectNode toJson() {

@@ -92,9 +92,7 @@ final class EmulatorHandler implements HttpHandler {
         }
         Request request = new Request(exchange.getRequestMethod(), path, query(exchange.getRequestURI().getRawQuery()),
                 body(exchange), identity, 0);
-        String userKey = request.param("userKey");
-        RequestLog.Entry entry = state.log.begin(request, userKey, request.param("requestId"),
-                state.generations.inFlight(userKey));
+        RequestLog.Entry entry = state.log.begin(request, state.generations.inFlight(request.param("userKey")));
 
         Reply reply;
         Route route = routes.get(path);

@@ -158,11 +158,13 @@ final class PerchanceApi {
 
     /** {@code GET /api/downloadTemporaryImage?imageId=}: the older path, off unless configured. */
     Reply legacyDownload(Request r) {
-        byte[] jpeg = state.config().legacyDownloadEnabled() ? state.images.byImageId(r.param("imageId")) : null;
+        String imageId = r.param("imageId");
+        byte[] jpeg = state.config().legacyDownloadEnabled() ? state.images.byImageId(imageId) : null;
         if (jpeg == null) {
             return notFoundJson();
         }
-        return image(jpeg, sha256(jpeg), null);
+        // Images are stored under their SHA-256, so the id that found it is the hash.
+        return image(jpeg, imageId, null);
     }
 
     /** {@code GET /api/getAccessCodeForAdPoweredStuff}: plain text, 64 hex, remembered for generate. */

@@ -28,8 +28,6 @@ public final class PerchanceEmulator implements AutoCloseable {
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
-        // Images are drawn with AWT; servers and CI machines have no display.
-        System.setProperty("java.awt.headless", "true");
     }
 
     private final HttpServer server;

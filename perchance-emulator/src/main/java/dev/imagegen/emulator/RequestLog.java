@@ -23,9 +23,9 @@ final class RequestLog {
 
     private long seq;
 
-    synchronized Entry begin(Request request, String userKey, String requestId, boolean inFlightForSameKey) {
+    synchronized Entry begin(Request request, boolean inFlightForSameKey) {
         Entry e = new Entry(++seq, Instant.now(), request.method(), request.path(), new LinkedHashMap<>(request.query()),
-                request.body(), userKey, requestId, inFlightForSameKey);
+                request.body(), request.param("userKey"), request.param("requestId"), inFlightForSameKey);
         entries.addLast(e);
         if (entries.size() > MAX_ENTRIES) {
             entries.removeFirst();

@@ -35,17 +35,8 @@ final class EmulatorClient {
     }
 
     HttpResponse<byte[]> getBytes(String pathAndQuery) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery)).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(ex);
-        }
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     }
 
     HttpResponse<String> post(String pathAndQuery, String body) {
@@ -60,8 +51,12 @@ final class EmulatorClient {
     }
 
     HttpResponse<String> send(HttpRequest request) {
+        return send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
+            return http.send(request, handler);
         }
         catch (IOException ex) {
             throw new UncheckedIOException(ex);

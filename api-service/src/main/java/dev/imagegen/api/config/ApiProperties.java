@@ -96,14 +96,6 @@ public record ApiProperties(@Valid @NotNull Worker worker,
 			return parseUrls(this.urls);
 		}
 
-		/**
-		 * Whether at least one worker URL is configured.
-		 * @return {@code true} if {@code PERCHANCE_WORKER_URL} names a worker
-		 */
-		public boolean configured() {
-			return !this.urls.isEmpty();
-		}
-
 		private static List<URI> parseUrls(String urls) {
 			List<URI> result = new ArrayList<>();
 			if (urls.isEmpty()) {

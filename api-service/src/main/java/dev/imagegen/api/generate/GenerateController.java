@@ -104,7 +104,9 @@ class GenerateController {
 
 	private Mono<ResponseEntity<byte[]>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
-		String etag = request.seedFixed() ? "\"" + request.fingerprint() + "\"" : null;
+		// Only a fixed seed fixes the image: then the fingerprint is computed once, for the ETag and the file name.
+		String fingerprint = request.seedFixed() ? request.fingerprint() : null;
+		String etag = (fingerprint != null) ? "\"" + fingerprint + "\"" : null;
 		if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
 			return Mono.just(ResponseEntity.status(HttpStatus.NOT_MODIFIED)
 				.eTag(etag)
@@ -122,20 +124,23 @@ class GenerateController {
 		return this.workers
 			.generate(workerRequest, seeded.format().mediaType(), RequestContext.requestId(exchange),
 					(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker))
-			.map((image) -> success(seeded, request.seedFixed(), etag, image));
+			.map((image) -> success(seeded, (fingerprint != null) ? fingerprint : seeded.fingerprint(), etag, image));
 	}
 
-	private static ResponseEntity<byte[]> success(GenerateRequest seeded, boolean seedFixed, String etag,
+	/**
+	 * The image response; {@code etag} is {@code null} unless the caller fixed the seed.
+	 */
+	private static ResponseEntity<byte[]> success(GenerateRequest seeded, String fingerprint, String etag,
 			WorkerImage image) {
 		long seed = (image.seed() != null) ? image.seed() : seeded.seed();
-		String filename = "imagegen-" + seeded.fingerprint().substring(0, 12) + "-" + seed + "."
+		String filename = "imagegen-" + fingerprint.substring(0, 12) + "-" + seed + "."
 				+ seeded.format().extension();
 		ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 			.contentType(image.mediaType())
 			.contentLength(image.bytes().length)
 			.header("X-Seed", Long.toString(seed))
 			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString())
-			.header(HttpHeaders.CACHE_CONTROL, seedFixed ? IMMUTABLE : NO_STORE);
+			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE);
 		if (etag != null) {
 			builder.eTag(etag);
 		}

@@ -2,7 +2,6 @@ package dev.imagegen.api.problem;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -121,8 +120,7 @@ public class ProblemRenderer {
 			return problem;
 		}
 		if (failure instanceof DataBufferLimitException) {
-			return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
-					"The request body is larger than this API accepts.");
+			return payloadTooLarge();
 		}
 		if (failure instanceof ResponseStatusException statusException) {
 			int status = statusException.getStatusCode().value();
@@ -139,21 +137,27 @@ public class ProblemRenderer {
 					return ApiProblem.of(ProblemTypes.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type",
 							"Send the request body as application/json.");
 				case 413:
-					return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
-							"The request body is larger than this API accepts.");
+					return payloadTooLarge();
 				default:
 					if (status >= 500) {
-						logger.error("Request {} failed", RequestContext.requestId(exchange), failure);
-						return ApiProblem.of(ProblemTypes.INTERNAL_ERROR, status, "Internal error",
-								"The API failed unexpectedly; quote the request id when reporting it.");
+						return internalError(exchange, failure, status);
 					}
 					String reason = (failure instanceof ServerWebInputException && statusException.getReason() != null)
 							? statusException.getReason() : "The request could not be read.";
 					return ApiProblem.of(ProblemTypes.BAD_REQUEST, status, reasonPhrase(status), reason);
 			}
 		}
+		return internalError(exchange, failure, 500);
+	}
+
+	private static ApiProblem payloadTooLarge() {
+		return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
+				"The request body is larger than this API accepts.");
+	}
+
+	private static ApiProblem internalError(ServerWebExchange exchange, Throwable failure, int status) {
 		logger.error("Request {} failed", RequestContext.requestId(exchange), failure);
-		return ApiProblem.of(ProblemTypes.INTERNAL_ERROR, 500, "Internal error",
+		return ApiProblem.of(ProblemTypes.INTERNAL_ERROR, status, "Internal error",
 				"The API failed unexpectedly; quote the request id when reporting it.");
 	}
 
@@ -161,7 +165,7 @@ public class ProblemRenderer {
 		if (failure instanceof MethodNotAllowedException notAllowed && !notAllowed.getSupportedMethods().isEmpty()) {
 			return notAllowed.getSupportedMethods().stream().map(HttpMethod::name).sorted().collect(Collectors.joining(" or "));
 		}
-		return String.join(" or ", List.of("GET", "POST"));
+		return "GET or POST";
 	}
 
 	private static String reasonPhrase(int status) {

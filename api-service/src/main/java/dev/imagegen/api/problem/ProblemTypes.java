@@ -51,4 +51,13 @@ public final class ProblemTypes {
 	private ProblemTypes() {
 	}
 
+	/**
+	 * The last path segment of a problem type URI, as logs and metric tags show it.
+	 * @param type a problem type URI, this system's or a worker's
+	 * @return e.g. {@code validation-error}
+	 */
+	public static String shortName(String type) {
+		return type.substring(type.lastIndexOf('/') + 1);
+	}
+
 }

@@ -1,9 +1,11 @@
 package dev.imagegen.api.web;
 
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -12,7 +14,9 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 import dev.imagegen.api.problem.ProblemRenderer;
+import dev.imagegen.api.problem.ProblemTypes;
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.stereotype.Component;
@@ -36,13 +40,18 @@ class AccessLogFilter implements WebFilter, Ordered {
 	/** Nginx's convention for "the client went away before the answer". */
 	private static final int CLIENT_CLOSED = 499;
 
+	/** Methods a metric tag may name; any other token a client sends is tagged {@code OTHER}. */
+	private static final Set<HttpMethod> STANDARD_METHODS = Set.of(HttpMethod.values());
+
 	private final ProblemRenderer problems;
 
-	private final MeterRegistry meters;
+	private final Meter.MeterProvider<Timer> requestTimer;
 
 	AccessLogFilter(ProblemRenderer problems, MeterRegistry meters) {
 		this.problems = problems;
-		this.meters = meters;
+		this.requestTimer = Timer.builder("imagegen.api.requests")
+			.description("Image generation requests handled by the API")
+			.withRegistry(meters);
 	}
 
 	@Override
@@ -86,21 +95,14 @@ class AccessLogFilter implements WebFilter, Ordered {
 		accessLog.info("requestId={} method={} path={} status={} durationMs={} worker={} promptLength={} problem={}",
 				RequestContext.requestId(exchange), request.getMethod().name(), path, status,
 				TimeUnit.NANOSECONDS.toMillis(nanos), (worker != null) ? worker : "-",
-				(promptLength != null) ? promptLength : "-", (problemType != null) ? shortName(problemType) : "-");
+				(promptLength != null) ? promptLength : "-", (problemType != null) ? ProblemTypes.shortName(problemType) : "-");
 		if (path.equals("/generate")) {
-			Timer.builder("imagegen.api.requests")
-				.description("Image generation requests handled by the API")
-				.tag("method", request.getMethod().name())
-				.tag("status", Integer.toString(status))
-				.tag("outcome", outcome(status))
-				.register(this.meters)
+			HttpMethod method = request.getMethod();
+			this.requestTimer
+				.withTags("method", STANDARD_METHODS.contains(method) ? method.name() : "OTHER", "status",
+						Integer.toString(status), "outcome", outcome(status))
 				.record(nanos, TimeUnit.NANOSECONDS);
 		}
-	}
-
-	private static String shortName(String problemType) {
-		int slash = problemType.lastIndexOf('/');
-		return (slash >= 0) ? problemType.substring(slash + 1) : problemType;
 	}
 
 	private static String outcome(int status) {

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.ChannelOption;
@@ -68,6 +69,8 @@ public class WorkerPool implements DisposableBean {
 
 	private final MeterRegistry meters;
 
+	private final Meter.MeterProvider<Timer> callTimers;
+
 	private final AtomicInteger rotation = new AtomicInteger();
 
 	/**
@@ -80,6 +83,9 @@ public class WorkerPool implements DisposableBean {
 		this.settings = properties.worker();
 		this.jsonMapper = jsonMapper;
 		this.meters = meters;
+		this.callTimers = Timer.builder("imagegen.worker.requests")
+			.description("Generation calls from the API to a worker")
+			.withRegistry(meters);
 		this.endpoints = this.settings.endpoints().stream().map(WorkerEndpoint::new).toList();
 		this.connections = ConnectionProvider.builder("imagegen-worker")
 			.maxConnections(this.settings.maxConnections())
@@ -227,17 +233,12 @@ public class WorkerPool implements DisposableBean {
 	}
 
 	private Timer callTimer(WorkerEndpoint endpoint, String outcome) {
-		return Timer.builder("imagegen.worker.requests")
-			.description("Generation calls from the API to a worker")
-			.tag("worker", endpoint.url())
-			.tag("outcome", outcome)
-			.register(this.meters);
+		return this.callTimers.withTags("worker", endpoint.url(), "outcome", outcome);
 	}
 
 	private static String outcomeOf(Throwable failure) {
 		if (failure instanceof ApiProblem problem) {
-			String type = problem.type();
-			return type.substring(type.lastIndexOf('/') + 1);
+			return ProblemTypes.shortName(problem.type());
 		}
 		return notAccepted(failure) ? "refused" : "error";
 	}

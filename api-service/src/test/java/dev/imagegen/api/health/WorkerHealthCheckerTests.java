@@ -6,14 +6,13 @@ import java.util.List;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.TwoWorkers;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.worker.WorkerPool;
 import org.springframework.util.unit.DataSize;
@@ -24,7 +23,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -34,31 +32,14 @@ import static org.awaitility.Awaitility.await;
  */
 class WorkerHealthCheckerTests {
 
-	private static WireMockServer first;
+	@RegisterExtension
+	static final TwoWorkers workers = new TwoWorkers();
 
-	private static WireMockServer second;
+	private static final WireMockServer first = workers.first();
+
+	private static final WireMockServer second = workers.second();
 
 	private final List<WorkerPool> pools = new ArrayList<>();
-
-	@BeforeAll
-	static void startWorkers() {
-		first = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-		second = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-		first.start();
-		second.start();
-	}
-
-	@AfterAll
-	static void stopWorkers() {
-		first.stop();
-		second.stop();
-	}
-
-	@BeforeEach
-	void reset() {
-		first.resetAll();
-		second.resetAll();
-	}
 
 	@AfterEach
 	void closePools() {

@@ -10,15 +10,15 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.TwoWorkers;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import org.springframework.http.MediaType;
@@ -29,7 +29,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -42,9 +41,12 @@ class WorkerPoolTests {
 
 	private static final WorkerRequest REQUEST = new WorkerRequest("fox", "", 1, 7.0, "square", "png");
 
-	private static WireMockServer first;
+	@RegisterExtension
+	static final TwoWorkers workers = new TwoWorkers();
 
-	private static WireMockServer second;
+	private static final WireMockServer first = workers.first();
+
+	private static final WireMockServer second = workers.second();
 
 	private final List<WorkerPool> pools = new ArrayList<>();
 
@@ -56,24 +58,8 @@ class WorkerPoolTests {
 	 */
 	private String testId;
 
-	@BeforeAll
-	static void startWorkers() {
-		first = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-		second = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-		first.start();
-		second.start();
-	}
-
-	@AfterAll
-	static void stopWorkers() {
-		first.stop();
-		second.stop();
-	}
-
 	@BeforeEach
 	void reset() {
-		first.resetAll();
-		second.resetAll();
 		this.meters = new SimpleMeterRegistry();
 		this.testId = java.util.UUID.randomUUID().toString();
 	}

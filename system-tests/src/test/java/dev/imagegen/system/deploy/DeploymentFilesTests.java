@@ -326,7 +326,7 @@ class DeploymentFilesTests {
 		if (service == Service.EMULATOR) {
 			// No Spring here: the default lives next to the emulator's getenv("PORT").
 			Pattern number = Pattern.compile("\\b(\\d{4,5})\\b");
-			for (String source : javaSources(service.module)) {
+			for (String source : this.repository.mainSources(service.module)) {
 				int at = source.indexOf("getenv(\"PORT\")");
 				if (at >= 0) {
 					Matcher matcher = number.matcher(source.substring(at, Math.min(source.length(), at + 300)));
@@ -344,7 +344,7 @@ class DeploymentFilesTests {
 
 	private Duration workerStepTimeoutDefault() {
 		Pattern stepDefault = Pattern.compile("@DefaultValue\\(\"([^\"]+)\"\\)\\s+Duration\\s+stepTimeout\\b");
-		for (String source : javaSources(Service.WORKER.module)) {
+		for (String source : this.repository.mainSources(Service.WORKER.module)) {
 			Matcher matcher = stepDefault.matcher(source);
 			if (matcher.find()) {
 				return duration(matcher.group(1));
@@ -365,19 +365,6 @@ class DeploymentFilesTests {
 			case "m" -> Duration.ofMinutes(amount);
 			default -> Duration.ofHours(amount);
 		};
-	}
-
-	private List<String> javaSources(String module) {
-		try (Stream<Path> files = Files.walk(this.repository.path(module + "/src/main/java"))) {
-			List<String> sources = new ArrayList<>();
-			for (Path file : files.filter((f) -> f.toString().endsWith(".java")).toList()) {
-				sources.add(Files.readString(file));
-			}
-			return sources;
-		}
-		catch (IOException ex) {
-			throw new AssertionError(ex);
-		}
 	}
 
 	private String dockerfile(Service service) {

@@ -1,15 +1,9 @@
 package dev.imagegen.system.deploy;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
@@ -45,21 +39,16 @@ class OperationsDocsTests {
 	private Set<String> exportedSeries() {
 		Set<String> series = new TreeSet<>();
 		for (String module : new String[] { "api-service", "worker-service" }) {
-			try (Stream<Path> files = Files.walk(this.repository.path(module + "/src/main/java"))) {
-				for (Path file : files.filter((f) -> f.toString().endsWith(".java")).toList()) {
-					Matcher matcher = METER.matcher(Files.readString(file, StandardCharsets.UTF_8));
-					while (matcher.find()) {
-						String base = matcher.group(2).replace('.', '_');
-						series.add(switch (matcher.group(1)) {
-							case "Timer" -> base + "_seconds";
-							case "Counter" -> base + "_total";
-							default -> base;
-						});
-					}
+			for (String source : this.repository.mainSources(module)) {
+				Matcher matcher = METER.matcher(source);
+				while (matcher.find()) {
+					String base = matcher.group(2).replace('.', '_');
+					series.add(switch (matcher.group(1)) {
+						case "Timer" -> base + "_seconds";
+						case "Counter" -> base + "_total";
+						default -> base;
+					});
 				}
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
 			}
 		}
 		return series;

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,16 @@ final class Repository {
 	private static final Pattern ENV_PLACEHOLDER = Pattern
 		.compile("\\$\\{([A-Z][A-Z0-9_]*)(?::((?:[^{}$]|\\$\\{[^{}]*}|\\$)*))?}");
 
+	private static final List<String> APPLICATION_FILES = List.of("application.yml", "application.yaml",
+			"application.properties");
+
 	private final Path root;
+
+	/** Parsed POMs by relative path: several lookups read the same POM. */
+	private final Map<String, Document> poms = new HashMap<>();
+
+	/** Parsed YAML files by relative path: the Kubernetes lookups read every manifest many times. */
+	private final Map<String, List<Map<String, Object>>> yamlFiles = new HashMap<>();
 
 	Repository(Path root) {
 		this.root = root;
@@ -89,7 +99,7 @@ final class Repository {
 	}
 
 	/** The classifier of the module's spring-boot-maven-plugin repackaged jar, or null when none. */
-	String bootJarClassifier(String module) {
+	private String bootJarClassifier(String module) {
 		var classifiers = pom(module + "/pom.xml").getElementsByTagName("classifier");
 		return classifiers.getLength() == 0 ? null : classifiers.item(0).getTextContent().trim();
 	}
@@ -106,55 +116,58 @@ final class Repository {
 	 * placeholders, with the default written there ({@code ""} when none).
 	 */
 	Map<String, String> applicationEnvironment(String module) {
-		Path resources = path(module + "/src/main/resources");
 		Map<String, String> variables = new LinkedHashMap<>();
-		for (String name : List.of("application.yml", "application.yaml", "application.properties")) {
-			Path file = resources.resolve(name);
-			if (Files.isRegularFile(file)) {
-				variables.putAll(placeholders(withoutComments(read(module + "/src/main/resources/" + name))));
+		for (String name : APPLICATION_FILES) {
+			String relative = module + "/src/main/resources/" + name;
+			if (Files.isRegularFile(path(relative))) {
+				variables.putAll(placeholders(withoutComments(read(relative))));
 			}
 		}
 		return variables;
-	}
-
-	/** Whether a module has a Spring application configuration file. */
-	boolean hasApplicationConfiguration(String module) {
-		Path resources = path(module + "/src/main/resources");
-		return Stream.of("application.yml", "application.yaml", "application.properties")
-			.anyMatch((name) -> Files.isRegularFile(resources.resolve(name)));
 	}
 
 	/** Every {@code System.getenv("NAME")} in a module's main sources (for the emulator, which has no Spring). */
 	List<String> getenvCalls(String module) {
 		Pattern getenv = Pattern.compile("getenv\\(\\s*\"([A-Z][A-Z0-9_]*)\"");
 		List<String> names = new ArrayList<>();
-		try (Stream<Path> files = Files.walk(path(module + "/src/main/java"))) {
-			for (Path file : files.filter((f) -> f.toString().endsWith(".java")).toList()) {
-				Matcher matcher = getenv.matcher(Files.readString(file, StandardCharsets.UTF_8));
-				while (matcher.find()) {
-					if (!names.contains(matcher.group(1))) {
-						names.add(matcher.group(1));
-					}
+		for (String source : mainSources(module)) {
+			Matcher matcher = getenv.matcher(source);
+			while (matcher.find()) {
+				if (!names.contains(matcher.group(1))) {
+					names.add(matcher.group(1));
 				}
 			}
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
 		}
 		return names;
 	}
 
-	/** Every YAML document of a file (Kubernetes manifests hold several). */
-	List<Map<String, Object>> yamlDocuments(String relative) {
-		List<Map<String, Object>> documents = new ArrayList<>();
-		for (Object document : new Yaml(new LoaderOptions()).loadAll(read(relative))) {
-			if (document != null) {
-				@SuppressWarnings("unchecked")
-				Map<String, Object> map = (Map<String, Object>) document;
-				documents.add(map);
+	/** The text of every {@code .java} file under a module's {@code src/main/java}. */
+	List<String> mainSources(String module) {
+		try (Stream<Path> files = Files.walk(path(module + "/src/main/java"))) {
+			List<String> sources = new ArrayList<>();
+			for (Path file : files.filter((f) -> f.toString().endsWith(".java")).toList()) {
+				sources.add(Files.readString(file, StandardCharsets.UTF_8));
 			}
+			return sources;
 		}
-		return documents;
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/** Every YAML document of a file (Kubernetes manifests hold several), parsed once per file. */
+	List<Map<String, Object>> yamlDocuments(String relative) {
+		return this.yamlFiles.computeIfAbsent(relative, (key) -> {
+			List<Map<String, Object>> documents = new ArrayList<>();
+			for (Object document : new Yaml(new LoaderOptions()).loadAll(read(key))) {
+				if (document != null) {
+					@SuppressWarnings("unchecked")
+					Map<String, Object> map = (Map<String, Object>) document;
+					documents.add(map);
+				}
+			}
+			return List.copyOf(documents);
+		});
 	}
 
 	static Map<String, String> placeholders(String text) {
@@ -177,14 +190,16 @@ final class Repository {
 	}
 
 	private Document pom(String relative) {
-		try {
-			DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-			factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-			return factory.newDocumentBuilder().parse(path(relative).toFile());
-		}
-		catch (Exception ex) {
-			throw new IllegalStateException("Cannot read " + relative, ex);
-		}
+		return this.poms.computeIfAbsent(relative, (key) -> {
+			try {
+				DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+				factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+				return factory.newDocumentBuilder().parse(path(key).toFile());
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException("Cannot read " + key, ex);
+			}
+		});
 	}
 
 	private static String directChild(Element parent, String name) {

@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class EmulatorControl {
 
-	private static final JsonMapper JSON = JsonMapper.builder().build();
+	private static final JsonMapper JSON = ApiClient.JSON;
 
 	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -37,11 +37,6 @@ final class EmulatorControl {
 	/** Queues a fault, e.g. {@code {"endpoint":"generate","kind":"status","status":"invalid_data"}}. */
 	void fault(Map<String, ?> fault) {
 		send("POST", "/__emulator/faults", JSON.writeValueAsString(fault), 200, 201, 202, 204);
-	}
-
-	/** The faults still waiting for a request. */
-	JsonNode pendingFaults() {
-		return JSON.readTree(send("GET", "/__emulator/faults", null, 200));
 	}
 
 	/** Forgets the request log. */

@@ -113,10 +113,6 @@ final class ImagegenSystem implements AutoCloseable {
 		return this.worker;
 	}
 
-	ServiceProcess emulator() {
-		return this.emulator;
-	}
-
 	EmulatorControl emulatorControl() {
 		return this.emulatorControl;
 	}

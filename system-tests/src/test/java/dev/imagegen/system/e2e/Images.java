@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 import javax.imageio.ImageIO;
 
@@ -16,15 +17,8 @@ final class Images {
 	}
 
 	static boolean isPng(byte[] bytes) {
-		if (bytes.length < PNG_SIGNATURE.length) {
-			return false;
-		}
-		for (int i = 0; i < PNG_SIGNATURE.length; i++) {
-			if (bytes[i] != PNG_SIGNATURE[i]) {
-				return false;
-			}
-		}
-		return true;
+		return bytes.length >= PNG_SIGNATURE.length
+				&& Arrays.equals(bytes, 0, PNG_SIGNATURE.length, PNG_SIGNATURE, 0, PNG_SIGNATURE.length);
 	}
 
 	static boolean isJpeg(byte[] bytes) {

@@ -68,10 +68,6 @@ final class ServiceProcess implements AutoCloseable {
 		return "http://127.0.0.1:" + this.port;
 	}
 
-	int port() {
-		return this.port;
-	}
-
 	Path logFile() {
 		return this.logFile;
 	}

@@ -42,7 +42,7 @@ final class Budget {
 	}
 
 	void checkDeadline(String during) {
-		if (remaining().isNegative() || remaining().isZero()) {
+		if (System.nanoTime() - this.deadlineNanos >= 0) {
 			if (this.job != null) {
 				throw new WorkerException(Problem.DEADLINE_EXCEEDED, "The job's deadline passed " + during);
 			}
@@ -51,7 +51,7 @@ final class Budget {
 	}
 
 	/** The timeout of the next step: the step limit, never beyond the deadline. */
-	Duration stepTimeout(Duration stepLimit, String during) {
+	Duration stepTimeout(Duration stepLimit) {
 		check();
 		Duration left = remaining();
 		return (left.compareTo(stepLimit) < 0) ? left : stepLimit;

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -63,7 +64,7 @@ final class PerchanceClient {
 			      for (let i = 0; i < buf.length; i += 0x8000) {
 			        s += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
 			      }
-			      return { status: r.status, contentType: contentType, sha256: r.headers.get('x-image-sha256'), base64: btoa(s) };
+			      return { status: r.status, contentType: contentType, base64: btoa(s) };
 			    }
 			    return { status: r.status, contentType: contentType, text: await r.text() };
 			  } catch (e) {
@@ -156,33 +157,26 @@ final class PerchanceClient {
 	 */
 	void obtainKey(Budget budget) {
 		this.key = null;
-		JsonNode first = verifyUser(null, budget);
-		String status = text(first, "status");
-		if ("already_verified".equals(status) || "success".equals(status)) {
-			useKey(first, "trusted");
-			return;
+		JsonNode answer = verifyUser(null, budget);
+		String status = text(answer, "status");
+		boolean turnstile = "failed_verification".equals(status);
+		if (turnstile) {
+			answer = verifyUser(awaitTurnstileToken(budget), budget);
+			status = text(answer, "status");
 		}
-		if ("failed_verification".equals(status)) {
-			String token = awaitTurnstileToken(budget);
-			JsonNode second = verifyUser(token, budget);
-			String secondStatus = text(second, "status");
-			if ("success".equals(secondStatus) || "already_verified".equals(secondStatus)) {
-				useKey(second, "turnstile");
-				return;
-			}
-			if ("too_many_requests".equals(secondStatus)) {
-				this.metrics.keyVerification("rate-limited");
-				throw rateLimited("verifyUser answered too_many_requests");
-			}
-			this.metrics.keyVerification("failed");
-			throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
-					"Perchance refused the Turnstile token (" + secondStatus + ")", Duration.ofSeconds(30));
+		if ("already_verified".equals(status) || "success".equals(status)) {
+			useKey(answer, turnstile ? "turnstile" : "trusted");
+			return;
 		}
 		if ("too_many_requests".equals(status)) {
 			this.metrics.keyVerification("rate-limited");
 			throw rateLimited("verifyUser answered too_many_requests");
 		}
 		this.metrics.keyVerification("failed");
+		if (turnstile) {
+			throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
+					"Perchance refused the Turnstile token (" + status + ")", Duration.ofSeconds(30));
+		}
 		throw new WorkerException(Problem.UPSTREAM_FAILURE, "verifyUser answered an unknown status: " + status);
 	}
 
@@ -203,7 +197,7 @@ final class PerchanceClient {
 		if (token != null) {
 			url += "&token=" + encode(token);
 		}
-		UpstreamResponse response = fetch("verifyUser", "GET", url, null, false, budget);
+		UpstreamResponse response = fetch("GET", url, null, false, budget);
 		JsonNode node = jsonOrFail("verifyUser", response, budget);
 		this.metrics.upstream("verifyUser", String.valueOf(text(node, "status")));
 		return node;
@@ -211,7 +205,7 @@ final class PerchanceClient {
 
 	private String awaitTurnstileToken(Budget budget) {
 		// A fresh widget: a token is single-use and the one on the open page may be spent already.
-		Duration navigation = budget.stepTimeout(this.perchance.stepTimeout(), "opening the Turnstile page");
+		Duration navigation = budget.stepTimeout(this.perchance.stepTimeout());
 		this.page.navigate(this.perchance.base() + "/embed",
 				new Page.NavigateOptions().setTimeout(Math.max(1, navigation.toMillis())));
 		long limit = System.nanoTime() + min(this.perchance.turnstileTimeout(), budget.remaining()).toNanos();
@@ -238,11 +232,11 @@ final class PerchanceClient {
 	 * with it ({@code waiting_for_prev_request_to_finish}).
 	 */
 	void settleOrphanedGeneration() {
-		if (!this.orphanedGeneration || this.key == null) {
-			this.orphanedGeneration = false;
+		boolean orphaned = this.orphanedGeneration;
+		this.orphanedGeneration = false;
+		if (!orphaned || this.key == null) {
 			return;
 		}
-		this.orphanedGeneration = false;
 		try {
 			awaitExisting(Budget.of(this.perchance.stepTimeout()));
 		}
@@ -269,22 +263,15 @@ final class PerchanceClient {
 			String url = this.perchance.base() + "/api/generate?userKey=" + encode(this.key) + "&requestId=" + requestId
 					+ "&adAccessCode=" + encode(adCode) + "&__cacheBust=" + randomFloat();
 			String body = generateBody(spec, adCode, requestId);
-			UpstreamResponse response = fetch("generate", "POST", url, body, false, budget);
+			UpstreamResponse response = fetch("POST", url, body, false, budget);
 			if (!response.answered() && response.timedOut()) {
 				this.orphanedGeneration = true;
 			}
+			stopIfBlocked("generate", "generate", response);
 			String failure;
 			JsonNode node = null;
-			if (response.challenge()) {
-				this.metrics.upstream("generate", "challenge");
-				throw challenge("generate answered a Cloudflare challenge page");
-			}
-			else if (response.httpStatus() == 429) {
-				this.metrics.upstream("generate", "http-429");
-				throw rateLimited("generate answered HTTP 429");
-			}
-			else if (!response.answered()) {
-				this.metrics.upstream("generate", response.timedOut() ? "timeout" : "transport-error");
+			if (!response.answered()) {
+				countUnanswered("generate", response);
 				budget.checkDeadline("waiting for generate");
 				failure = response.timedOut() ? "no answer within the step timeout" : "connection failed (" + response.error() + ")";
 			}
@@ -293,16 +280,8 @@ final class PerchanceClient {
 				failure = "HTTP " + response.httpStatus();
 			}
 			else {
-				node = parse(response.text());
-				if (node == null) {
-					this.metrics.upstream("generate", "non-json");
-					log.warn("Session {}: generate answered a body that is not a JSON object: {}", this.session,
-							response.excerpt());
-					failure = "a body that is not JSON";
-				}
-				else {
-					failure = null;
-				}
+				node = readObject("generate", response);
+				failure = (node == null) ? "a body that is not JSON" : null;
 			}
 			if (node != null) {
 				String status = String.valueOf(text(node, "status"));
@@ -370,17 +349,10 @@ final class PerchanceClient {
 	private void awaitExisting(Budget budget) {
 		String url = this.perchance.base() + "/api/awaitExistingGenerationRequest?userKey=" + encode(this.key)
 				+ "&__cacheBust=" + randomFloat();
-		UpstreamResponse response = fetch("await", "GET", url, null, false, budget);
-		if (response.challenge()) {
-			this.metrics.upstream("await", "challenge");
-			throw challenge("awaitExistingGenerationRequest answered a Cloudflare challenge page");
-		}
-		if (response.httpStatus() == 429) {
-			this.metrics.upstream("await", "http-429");
-			throw rateLimited("awaitExistingGenerationRequest answered HTTP 429");
-		}
+		UpstreamResponse response = fetch("GET", url, null, false, budget);
+		stopIfBlocked("await", "awaitExistingGenerationRequest", response);
 		if (!response.answered()) {
-			this.metrics.upstream("await", response.timedOut() ? "timeout" : "transport-error");
+			countUnanswered("await", response);
 			budget.checkDeadline("waiting for the previous generation");
 			return;
 		}
@@ -390,7 +362,7 @@ final class PerchanceClient {
 
 	private String freshAdCode(Budget budget) {
 		String url = this.perchance.site() + "/api/getAccessCodeForAdPoweredStuff";
-		UpstreamResponse response = fetch("adAccessCode", "GET", url, null, false, budget);
+		UpstreamResponse response = fetch("GET", url, null, false, budget);
 		String code = (response.httpStatus() == 200 && response.text() != null) ? response.text().trim() : "";
 		this.metrics.upstream("adAccessCode", response.answered() ? "http-" + response.httpStatus() : "transport-error");
 		if (!HEX64.matcher(code).matches()) {
@@ -402,11 +374,13 @@ final class PerchanceClient {
 
 	private UpstreamImage download(GenerationSpec spec, JsonNode success, Budget budget) {
 		String imageId = text(success, "imageId");
-		String downloadUrl = text(success, "imageDownloadUrl");
-		if (imageId == null || !HEX64.matcher(imageId.toLowerCase(Locale.ROOT)).matches()) {
+		if (imageId != null) {
+			imageId = imageId.toLowerCase(Locale.ROOT);
+		}
+		if (imageId == null || !HEX64.matcher(imageId).matches()) {
 			throw protocolChanged("generate succeeded without a readable imageId");
 		}
-		imageId = imageId.toLowerCase(Locale.ROOT);
+		String downloadUrl = text(success, "imageDownloadUrl");
 		JsonNode seedNode = success.get("seed");
 		long seed = (seedNode != null && seedNode.isNumber()) ? seedNode.asLong() : spec.seed();
 		boolean maybeNsfw = success.has("maybeNsfw") && success.get("maybeNsfw").asBoolean(false);
@@ -419,7 +393,7 @@ final class PerchanceClient {
 					budget.sleep(this.retry.downloadBackoff(), "retrying the download");
 				}
 				budget.check();
-				UpstreamResponse response = fetch("download", "GET", this.perchance.base() + downloadUrl, null, true, budget);
+				UpstreamResponse response = fetch("GET", this.perchance.base() + downloadUrl, null, true, budget);
 				failure = checkDownload(response, imageId, budget);
 				if (failure == null) {
 					return decode(spec, response, imageId, seed, maybeNsfw, extension);
@@ -428,7 +402,7 @@ final class PerchanceClient {
 			}
 		}
 		budget.check();
-		UpstreamResponse legacy = fetch("legacyDownload", "GET",
+		UpstreamResponse legacy = fetch("GET",
 				this.perchance.base() + "/api/downloadTemporaryImage?imageId=" + imageId, null, true, budget);
 		String legacyFailure = checkDownload(legacy, imageId, budget);
 		if (legacyFailure == null) {
@@ -439,14 +413,7 @@ final class PerchanceClient {
 	}
 
 	private String checkDownload(UpstreamResponse response, String imageId, Budget budget) {
-		if (response.challenge()) {
-			throw challenge("the image download answered a Cloudflare challenge page");
-		}
-		if (response.httpStatus() == 429) {
-			// A rate limit on any request stops the job and opens the breaker: no retry storm.
-			this.metrics.upstream("download", "http-429");
-			throw rateLimited("the image download answered HTTP 429");
-		}
+		stopIfBlocked("download", "the image download", response);
 		if (!response.answered()) {
 			budget.checkDeadline("downloading the image");
 			return "connection failed (" + response.error() + ")";
@@ -516,16 +483,9 @@ final class PerchanceClient {
 	}
 
 	private JsonNode jsonOrFail(String endpoint, UpstreamResponse response, Budget budget) {
-		if (response.challenge()) {
-			this.metrics.upstream(endpoint, "challenge");
-			throw challenge(endpoint + " answered a Cloudflare challenge page");
-		}
-		if (response.httpStatus() == 429) {
-			this.metrics.upstream(endpoint, "http-429");
-			throw rateLimited(endpoint + " answered HTTP 429");
-		}
+		stopIfBlocked(endpoint, endpoint, response);
 		if (!response.answered()) {
-			this.metrics.upstream(endpoint, response.timedOut() ? "timeout" : "transport-error");
+			countUnanswered(endpoint, response);
 			budget.checkDeadline("calling " + endpoint);
 			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " did not answer (" + response.error() + ")");
 		}
@@ -533,14 +493,41 @@ final class PerchanceClient {
 			this.metrics.upstream(endpoint, "http-" + response.httpStatus());
 			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered HTTP " + response.httpStatus());
 		}
+		JsonNode node = readObject(endpoint, response);
+		if (node == null) {
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered a body that is not JSON");
+		}
+		return node;
+	}
+
+	/** The JSON object of an answer; null (counted and logged) when the body is not one. */
+	private JsonNode readObject(String endpoint, UpstreamResponse response) {
 		JsonNode node = parse(response.text());
 		if (node == null) {
 			this.metrics.upstream(endpoint, "non-json");
 			log.warn("Session {}: {} answered a body that is not a JSON object: {}", this.session, endpoint,
 					response.excerpt());
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered a body that is not JSON");
 		}
 		return node;
+	}
+
+	/**
+	 * Stops the job on a Cloudflare challenge or a rate limit on any request: both open the breaker, so there is
+	 * no retry storm.
+	 */
+	private void stopIfBlocked(String endpoint, String what, UpstreamResponse response) {
+		if (response.challenge()) {
+			this.metrics.upstream(endpoint, "challenge");
+			throw challenge(what + " answered a Cloudflare challenge page");
+		}
+		if (response.httpStatus() == 429) {
+			this.metrics.upstream(endpoint, "http-429");
+			throw rateLimited(what + " answered HTTP 429");
+		}
+	}
+
+	private void countUnanswered(String endpoint, UpstreamResponse response) {
+		this.metrics.upstream(endpoint, response.timedOut() ? "timeout" : "transport-error");
 	}
 
 	private WorkerException rateLimited(String detail) {
@@ -562,9 +549,8 @@ final class PerchanceClient {
 		return new WorkerException(Problem.UPSTREAM_PROTOCOL_CHANGED, detail);
 	}
 
-	private UpstreamResponse fetch(String endpoint, String method, String url, String body, boolean binary,
-			Budget budget) {
-		Duration timeout = budget.stepTimeout(this.perchance.stepTimeout(), "calling " + endpoint);
+	private UpstreamResponse fetch(String method, String url, String body, boolean binary, Budget budget) {
+		Duration timeout = budget.stepTimeout(this.perchance.stepTimeout());
 		Map<String, Object> args = new LinkedHashMap<>();
 		args.put("url", url);
 		args.put("method", method);
@@ -573,15 +559,14 @@ final class PerchanceClient {
 		args.put("timeoutMs", (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
 		Object raw = this.page.evaluate(FETCH_SCRIPT, args);
 		if (!(raw instanceof Map<?, ?> result)) {
-			return new UpstreamResponse(-1, null, null, null, null, "NoResult");
+			return new UpstreamResponse(-1, null, null, null, "NoResult");
 		}
 		int status = (result.get("status") instanceof Number n) ? n.intValue() : -1;
 		String contentType = (result.get("contentType") instanceof String s) ? s : null;
 		String text = (result.get("text") instanceof String s) ? s : null;
-		byte[] bytes = (result.get("base64") instanceof String s) ? java.util.Base64.getDecoder().decode(s) : null;
-		String sha = (result.get("sha256") instanceof String s) ? s : null;
+		byte[] bytes = (result.get("base64") instanceof String s) ? Base64.getDecoder().decode(s) : null;
 		String error = (result.get("error") instanceof String s) ? s : null;
-		return new UpstreamResponse(status, contentType, text, bytes, sha, error);
+		return new UpstreamResponse(status, contentType, text, bytes, error);
 	}
 
 	/** Parses a JSON object whatever the content type said; null when the body is not one. */

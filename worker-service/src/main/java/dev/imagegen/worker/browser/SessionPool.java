@@ -129,12 +129,20 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		this.queue.remove(job);
 	}
 
+	private boolean allPaused() {
+		return !this.sessions.isEmpty() && this.sessions.stream().allMatch((s) -> s.breaker().isOpen());
+	}
+
 	private WorkerException noSessionCanServe() {
-		Optional<BrowserSession> blocked = this.sessions.stream()
-			.filter((s) -> s.breaker().isOpen())
-			.min(Comparator.comparing((BrowserSession s) -> s.breaker().remaining()));
-		if (blocked.isPresent() && this.sessions.stream().allMatch((s) -> s.breaker().isOpen())) {
-			Breaker breaker = blocked.get().breaker();
+		Optional<Breaker> soonest = Optional.empty();
+		if (allPaused()) {
+			soonest = this.sessions.stream()
+				.map(BrowserSession::breaker)
+				.filter(Breaker::isOpen)
+				.min(Comparator.comparing(Breaker::remaining));
+		}
+		if (soonest.isPresent()) {
+			Breaker breaker = soonest.get();
 			if (breaker.reason() == Breaker.Reason.CHALLENGE) {
 				return new WorkerException(Problem.UPSTREAM_CHALLENGE,
 						"Perchance challenged this worker; its sessions pause until the challenge window ends",
@@ -159,9 +167,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	@Override
 	public void sessionUnavailable(BrowserSession session) {
-		// When every session is paused by its breaker, queued jobs would only run into their deadlines.
-		if (this.sessions.stream().noneMatch(BrowserSession::canServe)
-				&& this.sessions.stream().allMatch((s) -> s.breaker().isOpen())) {
+		// When every session is paused by its breaker (and so none can serve), queued jobs would only run into
+		// their deadlines.
+		if (allPaused()) {
 			WorkerException failure = noSessionCanServe();
 			for (Job job : this.queue.drain()) {
 				job.fail(failure);

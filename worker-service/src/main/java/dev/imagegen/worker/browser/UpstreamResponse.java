@@ -9,11 +9,9 @@ import java.util.Locale;
  * @param contentType the {@code Content-Type} header, or null
  * @param text the body as text (JSON calls), or null
  * @param bytes the body as bytes (downloads), or null
- * @param sha256Header the {@code x-image-sha256} header of a download, or null
  * @param error the JavaScript error name when no answer arrived ({@code AbortError} = timeout)
  */
-record UpstreamResponse(int httpStatus, String contentType, String text, byte[] bytes, String sha256Header,
-		String error) {
+record UpstreamResponse(int httpStatus, String contentType, String text, byte[] bytes, String error) {
 
 	boolean answered() {
 		return this.httpStatus >= 0;

@@ -42,14 +42,6 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 	}
 
 	/**
-	 * Whether callers must present a bearer token.
-	 * @return true when {@code WORKER_TOKEN} is set
-	 */
-	public boolean tokenRequired() {
-		return this.token != null;
-	}
-
-	/**
 	 * Perchance's origins and per-step timeouts.
 	 *
 	 * @param baseUrl origin of the image API and of the {@code /embed} page ({@code PERCHANCE_BASE_URL})

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,7 +25,10 @@ import dev.imagegen.worker.problem.WorkerException.FieldError;
  */
 final class RequestParser {
 
-	static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "guidance_scale", "shape", "format");
+	private static final List<String> FIELDS = List.of("prompt", "negative_prompt", "seed", "guidance_scale", "shape",
+			"format");
+
+	private static final String UNKNOWN_FIELD = "unknown field; allowed: " + String.join(", ", FIELDS);
 
 	private static final int MAX_NEGATIVE_PROMPT = 1000;
 
@@ -64,8 +66,7 @@ final class RequestParser {
 		List<FieldError> errors = new ArrayList<>();
 		for (Map.Entry<String, JsonNode> field : root.properties()) {
 			if (!FIELDS.contains(field.getKey())) {
-				errors.add(new FieldError(field.getKey(), "unknown field; allowed: " + String.join(", ", List.of("prompt",
-						"negative_prompt", "seed", "guidance_scale", "shape", "format"))));
+				errors.add(new FieldError(field.getKey(), UNKNOWN_FIELD));
 			}
 		}
 		String prompt = null;
@@ -139,17 +140,18 @@ final class RequestParser {
 		if (node == null || node.isNull()) {
 			return fallback;
 		}
-		List<String> allowed = new ArrayList<>();
-		for (E constant : type.getEnumConstants()) {
-			allowed.add(constant.name().toLowerCase(Locale.ROOT));
-		}
+		E[] constants = type.getEnumConstants();
 		if (node.isString()) {
 			String value = node.asString().strip().toUpperCase(Locale.ROOT);
-			for (E constant : type.getEnumConstants()) {
+			for (E constant : constants) {
 				if (constant.name().equals(value)) {
 					return constant;
 				}
 			}
+		}
+		List<String> allowed = new ArrayList<>();
+		for (E constant : constants) {
+			allowed.add(constant.name().toLowerCase(Locale.ROOT));
 		}
 		errors.add(new FieldError(field, "must be one of " + String.join(", ", allowed)));
 		return fallback;

@@ -5,6 +5,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 import dev.imagegen.worker.browser.SessionPool;
+import dev.imagegen.worker.browser.SessionSnapshot;
 
 /**
  * Readiness contributor ({@code browserSessions}): UP once at least one browser session can take a job.
@@ -22,9 +23,12 @@ class BrowserSessionsHealthIndicator implements HealthIndicator {
 	@Override
 	public Health health() {
 		SessionPool.PoolSnapshot snapshot = this.pool.snapshot();
-		Health.Builder builder = this.pool.anyReady() ? Health.up() : Health.outOfService();
+		long ready = snapshot.sessions().stream().filter(SessionSnapshot::canServe).count();
+		// A pool that is draining or stopped reports DOWN: then no session counts as ready (SessionPool#anyReady).
+		boolean anyReady = ready > 0 && !"DOWN".equals(snapshot.status());
+		Health.Builder builder = anyReady ? Health.up() : Health.outOfService();
 		return builder.withDetail("status", snapshot.status())
-			.withDetail("readySessions", snapshot.sessions().stream().filter((s) -> s.canServe()).count())
+			.withDetail("readySessions", ready)
 			.withDetail("sessions", snapshot.sessions().size())
 			.withDetail("queueDepth", snapshot.depth())
 			.build();

@@ -1,7 +1,5 @@
 package dev.imagegen.worker.job;
 
-import java.util.Locale;
-
 /**
  * Output formats a caller may ask for.
  */
@@ -35,14 +33,6 @@ public enum ImageFormat {
 	 */
 	public String imageIoName() {
 		return this.imageIoName;
-	}
-
-	/**
-	 * The name as callers write it.
-	 * @return e.g. {@code png}
-	 */
-	public String id() {
-		return name().toLowerCase(Locale.ROOT);
 	}
 
 }

@@ -158,16 +158,11 @@ public final class Job {
 	 * @return true when this call cancelled it
 	 */
 	public synchronized boolean cancel() {
-		while (true) {
-			State s = this.state.get();
-			if (s == State.DONE || s == State.CANCELLED) {
-				return false;
-			}
-			if (this.state.compareAndSet(s, State.CANCELLED)) {
-				this.result.cancel(false);
-				return true;
-			}
+		if (finish(State.CANCELLED)) {
+			this.result.cancel(false);
+			return true;
 		}
+		return false;
 	}
 
 	/**
@@ -178,7 +173,7 @@ public final class Job {
 		long now = System.nanoTime();
 		long wait = ((this.startNanos != 0) ? this.startNanos : now) - this.arrivalNanos;
 		long generation = (this.startNanos != 0) ? now - this.startNanos : 0;
-		if (transitionToDone()) {
+		if (finish(State.DONE)) {
 			this.result.complete(new Result(image, Duration.ofNanos(wait), Duration.ofNanos(generation)));
 		}
 	}
@@ -188,18 +183,19 @@ public final class Job {
 	 * @param failure the failure
 	 */
 	public void fail(Throwable failure) {
-		if (transitionToDone()) {
+		if (finish(State.DONE)) {
 			this.result.completeExceptionally(failure);
 		}
 	}
 
-	private boolean transitionToDone() {
+	/** Moves an unfinished job to {@code end}; false when it was answered or cancelled already. */
+	private boolean finish(State end) {
 		while (true) {
 			State s = this.state.get();
 			if (s == State.DONE || s == State.CANCELLED) {
 				return false;
 			}
-			if (this.state.compareAndSet(s, State.DONE)) {
+			if (this.state.compareAndSet(s, end)) {
 				return true;
 			}
 		}

@@ -1,7 +1,5 @@
 package dev.imagegen.worker.job;
 
-import java.util.Locale;
-
 /**
  * Image shapes and the upstream resolution of each.
  */
@@ -45,14 +43,6 @@ public enum Shape {
 	 */
 	public String resolution() {
 		return this.width + "x" + this.height;
-	}
-
-	/**
-	 * The name as callers write it.
-	 * @return e.g. {@code square}
-	 */
-	public String id() {
-		return name().toLowerCase(Locale.ROOT);
 	}
 
 }
