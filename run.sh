@@ -15,11 +15,13 @@ usage() {
 Usage: ./run.sh [--offline] [--build]
 
   --offline   also start the Perchance emulator and point the worker at it (no internet needed;
-              uses a system Chromium: /usr/bin/chromium, chromium or google-chrome on PATH)
+              uses a system Chromium: /usr/bin/chromium, chromium or google-chrome on PATH; as root
+              on Debian/Ubuntu it installs Debian's chromium with apt-get when none is there)
   --build     rebuild the jars first (otherwise only when one is missing)
   -h, --help  this text
 
 Environment: API_PORT (8080), WORKER_PORT (8081), EMULATOR_PORT (8090), READY_TIMEOUT seconds (240),
+STOP_GRACE seconds each service gets to stop on Ctrl-C (60),
 and any service variable from docs/configuration.md (WORKER_SESSIONS, BROWSER_ENGINE, ...).
 EOF
 }
@@ -42,6 +44,8 @@ API_PORT="${API_PORT:-8080}"
 WORKER_PORT="${WORKER_PORT:-8081}"
 EMULATOR_PORT="${EMULATOR_PORT:-8090}"
 READY_TIMEOUT="${READY_TIMEOUT:-240}"
+# Longer than the worker's drain (GENERATION_TIMEOUT bounds a job; the shutdown phase is 45 s).
+STOP_GRACE="${STOP_GRACE:-60}"
 
 # The jars Maven's package phase writes (system-tests checks these paths against the POMs).
 API_JAR="api-service/target/api-service-0.1.0-SNAPSHOT.jar"
@@ -69,6 +73,17 @@ for port in "${ports[@]}"; do
   fi
 done
 
+# ---- the upstream ----------------------------------------------------------------------------------
+# Without the internet the worker would retry Perchance until READY_TIMEOUT: say so at once instead.
+if [ "$OFFLINE" -eq 0 ]; then
+  perchance_url="${PERCHANCE_BASE_URL:-https://image-generation.perchance.org}"
+  # Any HTTP answer (Cloudflare's 403 included) proves the network path; only a transport failure stops here.
+  if ! curl_error="$(curl -sS -o /dev/null --max-time 8 "$perchance_url/" 2>&1)"; then
+    die "cannot reach Perchance at $perchance_url (${curl_error#curl: }).
+  No network? Run the offline demo with the local emulator instead: ./run.sh --offline"
+  fi
+fi
+
 # ---- the browser -----------------------------------------------------------------------------------
 find_system_chromium() {
   local candidate
@@ -92,6 +107,26 @@ EOF
   exit 1
 }
 
+# On Debian/Ubuntu as root, the offline demo installs what it needs itself (saying so first);
+# anyone else is told the one command to run (no_browser).
+install_chromium() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local packages=(chromium)
+  fc-list 2>/dev/null | grep -qi dejavu || packages+=(fonts-dejavu-core fontconfig)
+  # Not root: no_browser names the command to run.
+  [ "$(id -u)" -eq 0 ] || return 1
+  say "no system Chromium: installing Debian's (apt-get install -y ${packages[*]}) ..." >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"; } \
+    >"${TMPDIR:-/tmp}/run-sh-apt.log" 2>&1 || { tail -n 20 "${TMPDIR:-/tmp}/run-sh-apt.log" >&2; die "apt-get could not install ${packages[*]}"; }
+  find_system_chromium
+}
+
+playwright_download_reachable() {
+  # Any HTTP answer from Playwright's download hosts means the download can work.
+  curl -sS -o /dev/null --max-time 5 https://cdn.playwright.dev/ 2>/dev/null \
+    || curl -sS -o /dev/null --max-time 5 https://playwright.download.prss.microsoft.com/ 2>/dev/null
+}
+
 playwright_has_browsers() {
   local cache="${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"
   compgen -G "$cache/${1:-firefox}-*" >/dev/null 2>&1
@@ -105,20 +140,24 @@ if [ -n "${BROWSER_EXECUTABLE_PATH:-}" ]; then
 elif [ -n "${BROWSER_ENGINE:-}" ]; then
   browser_note="Playwright's own $BROWSER_ENGINE (from BROWSER_ENGINE)"
 elif [ "$OFFLINE" -eq 1 ]; then
-  # No internet to download Playwright's browsers: a system Chromium does the job.
+  # No internet needed: a system Chromium does the job (installed here on Debian/Ubuntu when missing).
   if chromium_path="$(find_system_chromium)"; then
     export BROWSER_ENGINE=chromium BROWSER_EXECUTABLE_PATH="$chromium_path" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
     browser_note="system Chromium at $chromium_path"
   elif playwright_has_browsers firefox; then
     browser_note="Playwright's own Firefox (already downloaded)"
+  elif chromium_path="$(install_chromium)" && [ -n "$chromium_path" ]; then
+    export BROWSER_ENGINE=chromium BROWSER_EXECUTABLE_PATH="$chromium_path" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    browser_note="system Chromium at $chromium_path (just installed)"
+  elif playwright_has_browsers chromium || playwright_download_reachable; then
+    export BROWSER_ENGINE=chromium
+    browser_note="Playwright's own Chromium (downloaded on first start)"
   else
     no_browser
   fi
 else
   # With the internet: Playwright's own browsers, the worker's default engine (downloaded on first start).
-  # Any HTTP answer from Playwright's download hosts means the download can work.
-  if playwright_has_browsers firefox || curl -sS -o /dev/null --max-time 5 https://cdn.playwright.dev/ 2>/dev/null \
-      || curl -sS -o /dev/null --max-time 5 https://playwright.download.prss.microsoft.com/ 2>/dev/null; then
+  if playwright_has_browsers firefox || playwright_download_reachable; then
     browser_note="Playwright's own browsers (the worker's default engine, Firefox; downloaded on first start,
   which also needs the browser's system libraries - on Debian/Ubuntu see 'playwright install-deps firefox')"
   elif chromium_path="$(find_system_chromium)"; then
@@ -167,13 +206,18 @@ stop_all() {
   local i pid deadline leftovers=()
   for pid in "${PIDS[@]}"; do leftovers+=($(descendants "$pid")); done
   leftovers+=("${PIDS[@]}")
-  # Reverse start order: the API first, so that nothing sends work to a stopped worker.
+  # One at a time in reverse start order: the API first, so that nothing sends work to a stopping worker;
+  # then the worker, which drains its jobs. TERM goes to the JVM alone, not to its process group: the
+  # Playwright driver and the browser are the JVM's to close, and killing them under a running job would
+  # turn the documented drain into a "browser crashed" failure. Only what outlives its grace is killed.
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM -- "-${PIDS[$i]}" 2>/dev/null || kill -TERM "${PIDS[$i]}" 2>/dev/null || true
-  done
-  deadline=$((SECONDS + 30))
-  for pid in "${PIDS[@]}"; do
+    pid="${PIDS[$i]}"
+    kill -TERM "$pid" 2>/dev/null || continue
+    deadline=$((SECONDS + STOP_GRACE))
     while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "${NAMES[$i]} did not stop within ${STOP_GRACE}s; killing it"
+    fi
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   done
   # Browsers run in process groups of their own: make sure none outlives its worker.

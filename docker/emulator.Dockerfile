@@ -12,6 +12,7 @@ COPY perchance-emulator/pom.xml perchance-emulator/
 COPY api-service/pom.xml api-service/
 COPY worker-service/pom.xml worker-service/
 COPY system-tests/pom.xml system-tests/
+COPY test-support/pom.xml test-support/
 COPY perchance-emulator/src perchance-emulator/src
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -ntp -q -pl perchance-emulator -DskipTests package

@@ -13,9 +13,12 @@ COPY perchance-emulator/pom.xml perchance-emulator/
 COPY api-service/pom.xml api-service/
 COPY worker-service/pom.xml worker-service/
 COPY system-tests/pom.xml system-tests/
+COPY test-support/pom.xml test-support/
 # The emulator is a (test) dependency of the worker, so the reactor builds it too.
 COPY perchance-emulator/src perchance-emulator/src
 COPY worker-service/src worker-service/src
+# Test-only helpers: -am builds them (the module's tests depend on them; -DskipTests still compiles them).
+COPY test-support/src test-support/src
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -ntp -q -pl worker-service -am -DskipTests package
 

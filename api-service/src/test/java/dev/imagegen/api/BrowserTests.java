@@ -1,12 +1,8 @@
 package dev.imagegen.api;
 
-import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.List;
-import java.util.Map;
 
 import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.Response;
@@ -15,6 +11,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import dev.imagegen.testsupport.TestBrowser;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -36,14 +34,8 @@ class BrowserTests extends SharedContextTests {
 
 	@BeforeAll
 	static void launchBrowser() {
-		Path executable = Paths.get(System.getProperty("test.browser.executable", "/usr/bin/chromium"));
-		playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
-		browser = playwright.chromium()
-			.launch(new BrowserType.LaunchOptions().setExecutablePath(executable)
-				.setHeadless(true)
-				.setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-						"--disable-background-networking", "--disable-component-update", "--disable-sync",
-						"--no-first-run", "--disable-quic")));
+		playwright = TestBrowser.createPlaywright();
+		browser = TestBrowser.launch(playwright);
 	}
 
 	@AfterAll

@@ -14,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.imagegen.testsupport.TestBrowser;
+
 /**
  * The whole system as three operating-system processes on random free loopback ports: the Perchance
  * emulator, a worker pointed at it (headless Chromium), and the API pointed at the worker. They are
@@ -57,7 +59,7 @@ final class ImagegenSystem implements AutoCloseable {
 		workerEnv.put("PERCHANCE_BASE_URL", emulatorUrl);
 		workerEnv.put("PERCHANCE_SITE_URL", emulatorUrl);
 		workerEnv.put("BROWSER_ENGINE", "chromium");
-		workerEnv.put("BROWSER_EXECUTABLE_PATH", System.getProperty("test.browser.executable", "/usr/bin/chromium"));
+		workerEnv.put("BROWSER_EXECUTABLE_PATH", TestBrowser.executable().toString());
 		workerEnv.put("BROWSER_HEADLESS", "true");
 		workerEnv.put("BROWSER_PROFILE_DIR", logs.resolve("profiles").toString());
 		workerEnv.put("WORKER_SESSIONS", "1");

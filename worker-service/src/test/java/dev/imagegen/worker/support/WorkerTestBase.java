@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,6 +27,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.imagegen.worker.browser.SessionPool;
 
+import dev.imagegen.testsupport.TestBrowser;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,8 +41,7 @@ import static org.awaitility.Awaitility.await;
 public abstract class WorkerTestBase {
 
 	/** Chromium flags for root in a container. */
-	public static final String CHROMIUM_ARGS = "--no-sandbox,--disable-gpu,--disable-dev-shm-usage,"
-			+ "--disable-background-networking,--disable-component-update,--disable-sync,--no-first-run,--disable-quic";
+	public static final String CHROMIUM_ARGS = String.join(",", TestBrowser.CHROMIUM_ARGS);
 
 	/** Breaker window of the test configuration. */
 	public static final Duration BREAKER_OPEN = Duration.ofMillis(1500);
@@ -62,9 +62,8 @@ public abstract class WorkerTestBase {
 
 	@DynamicPropertySource
 	static void workerProperties(DynamicPropertyRegistry registry) {
-		String executable = System.getProperty("test.browser.executable", "/usr/bin/chromium");
-		// A missing browser must fail the build, not skip the tests.
-		assertThat(Paths.get(executable)).as("test.browser.executable").isExecutable();
+		// A missing browser fails the build with the install command, never skips the tests.
+		String executable = TestBrowser.executable().toString();
 		registry.add("imagegen.worker.perchance.base-url", () -> Emulator.get().baseUrl());
 		registry.add("imagegen.worker.perchance.site-url", () -> Emulator.get().baseUrl());
 		registry.add("imagegen.worker.perchance.step-timeout", () -> "6s");
