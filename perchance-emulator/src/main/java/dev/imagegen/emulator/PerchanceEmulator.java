@@ -14,7 +14,8 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * A local stand-in for Perchance's text-to-image service (image API, {@code /embed} page and site
- * pages on one server), plus a control API under {@code /__emulator/} for tests. Start it in-JVM with
+ * pages on one server) that answers as {@code docs/perchance-protocol.md} describes the real one, plus a
+ * control API under {@code /__emulator/} for tests. Start it in-JVM with
  * {@link #start(int)} or run it standalone with {@link #main(String[])}.
  */
 public final class PerchanceEmulator implements AutoCloseable {

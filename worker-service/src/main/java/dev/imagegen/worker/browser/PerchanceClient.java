@@ -34,7 +34,7 @@ import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
- * The Perchance protocol ({@code shared/perchance-protocol.md}) spoken from one page on the image-API origin.
+ * The Perchance protocol ({@code docs/perchance-protocol.md}) spoken from one page on the image-API origin.
  * Every upstream call is an in-page {@code fetch}, so Cloudflare sees the browser's cookies and TLS; user text
  * only ever travels as the argument object of {@code page.evaluate}, never inside the script. Used by the one
  * thread that owns the page.
