@@ -36,6 +36,9 @@ public final class TestBrowser {
 
 	private static Path executable;
 
+	/** Remembered so that every later browser test fails at once with the same message, without a new download try. */
+	private static IllegalStateException unavailable;
+
 	private TestBrowser() {
 	}
 
@@ -44,12 +47,21 @@ public final class TestBrowser {
 	 * @throws IllegalStateException when none can be had, with the message to act on
 	 */
 	public static synchronized Path executable() {
+		if (unavailable != null) {
+			throw unavailable;
+		}
 		if (executable == null) {
-			BrowserLocator.Found found = new BrowserLocator(System.getenv(),
-					System.getProperty("test.browser.executable"), Files::isExecutable, TestBrowser::playwrightOwn)
-				.locate();
-			System.err.println("[test-support] browser tests use " + found.source() + " at " + found.path());
-			executable = found.path();
+			try {
+				BrowserLocator.Found found = new BrowserLocator(System.getenv(),
+						System.getProperty("test.browser.executable"), Files::isExecutable, TestBrowser::playwrightOwn)
+					.locate();
+				System.err.println("[test-support] browser tests use " + found.source() + " at " + found.path());
+				executable = found.path();
+			}
+			catch (IllegalStateException ex) {
+				unavailable = ex;
+				throw ex;
+			}
 		}
 		return executable;
 	}
