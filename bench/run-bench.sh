@@ -171,7 +171,8 @@ await_ready worker "http://127.0.0.1:$WORKER_PORT/actuator/health/readiness"
 
 API_PORT="$(free_port)"
 start api "$API_JAR" PORT="$API_PORT" SERVER_ADDRESS=127.0.0.1 \
-  PERCHANCE_WORKER_URL="http://127.0.0.1:$WORKER_PORT" WORKER_TOKEN="$WORKER_TOKEN"
+  PERCHANCE_WORKER_URL="http://127.0.0.1:$WORKER_PORT" WORKER_TOKEN="$WORKER_TOKEN" \
+  ANON_GENERATIONS_PER_MINUTE=1000000 ANON_MAX_CONCURRENT=10000 CLIENT_REQUESTS_PER_MINUTE=100000000
 await_ready api "http://127.0.0.1:$API_PORT/actuator/health/readiness"
 
 # Spring Boot's own start-up time ("Started X in 4.2 seconds"), for comparison with launch-to-ready.

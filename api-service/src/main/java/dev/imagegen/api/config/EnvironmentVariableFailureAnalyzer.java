@@ -24,7 +24,10 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 	private static final Map<String, String> HINTS = Map.of("PORT", "a TCP port number such as 8080",
 			"PERCHANCE_WORKER_URL", "one http(s) URL or several separated by commas, e.g. http://worker:8081",
 			"WORKER_TOKEN", "the bearer token the worker expects", "WORKER_TIMEOUT",
-			"a positive Spring duration such as 150s or 2m", "MAX_PROMPT_LENGTH", "a whole number such as 1000");
+			"a positive Spring duration such as 150s or 2m", "MAX_PROMPT_LENGTH", "a whole number such as 1000",
+			"API_KEYS_FILE", "the path of a readable JSON keys file (docs/configuration.md)", "REQUIRE_API_KEY",
+			"true or false (true needs API_KEYS_FILE)", "TRUSTED_PROXIES",
+			"comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10");
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -32,6 +35,14 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.worker.token", "WORKER_TOKEN");
 		VARIABLES.put("imagegen.worker.timeout", "WORKER_TIMEOUT");
 		VARIABLES.put("imagegen.max-prompt-length", "MAX_PROMPT_LENGTH");
+		VARIABLES.put("imagegen.clients.api-keys-file", "API_KEYS_FILE");
+		VARIABLES.put("imagegen.clients.require-api-key", "REQUIRE_API_KEY");
+		VARIABLES.put("imagegen.clients.trusted-proxies", "TRUSTED_PROXIES");
+		VARIABLES.put("imagegen.clients.anon-generations-per-minute", "ANON_GENERATIONS_PER_MINUTE");
+		VARIABLES.put("imagegen.clients.anon-max-concurrent", "ANON_MAX_CONCURRENT");
+		VARIABLES.put("imagegen.clients.key-generations-per-minute", "KEY_GENERATIONS_PER_MINUTE");
+		VARIABLES.put("imagegen.clients.key-max-concurrent", "KEY_MAX_CONCURRENT");
+		VARIABLES.put("imagegen.clients.requests-per-minute", "CLIENT_REQUESTS_PER_MINUTE");
 	}
 
 	@Override

@@ -6,6 +6,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.clients.GenerationGate;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.InvalidParameter;
@@ -46,7 +47,10 @@ class GenerateController {
 
 	private final long maxBodyBytes;
 
-	GenerateController(ApiProperties properties, WorkerPool workers, JsonMapper jsonMapper) {
+	private final GenerationGate gate;
+
+	GenerateController(ApiProperties properties, WorkerPool workers, JsonMapper jsonMapper, GenerationGate gate) {
+		this.gate = gate;
 		this.parser = new GenerateRequestParser(properties.maxPromptLength(), jsonMapper);
 		this.workers = workers;
 		this.maxBodyBytes = properties.maxBodySize().toBytes();
@@ -121,9 +125,9 @@ class GenerateController {
 				: request.withSeed(ThreadLocalRandom.current().nextLong(0, GenerateRequestParser.MAX_SEED + 1));
 		WorkerRequest workerRequest = new WorkerRequest(seeded.prompt(), seeded.negativePrompt(), seeded.seed(),
 				seeded.guidanceScale(), seeded.shape().wireName(), seeded.format().wireName());
-		return this.workers
-			.generate(workerRequest, seeded.format().mediaType(), RequestContext.requestId(exchange),
-					(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker))
+		return this.gate
+			.admit(exchange, () -> this.workers.generate(workerRequest, seeded.format().mediaType(),
+					RequestContext.requestId(exchange), (worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker)))
 			.map((image) -> success(seeded, (fingerprint != null) ? fingerprint : seeded.fingerprint(), etag, image));
 	}
 

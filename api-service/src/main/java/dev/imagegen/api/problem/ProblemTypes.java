@@ -45,6 +45,15 @@ public final class ProblemTypes {
 	/** The worker refused the API's credentials: {@code WORKER_TOKEN} does not match the worker's. */
 	public static final String WORKER_AUTH_FAILED = BASE + "worker-auth-failed";
 
+	/** An API key was sent but is unknown, or a key is required and none was sent. */
+	public static final String UNAUTHORIZED = BASE + "unauthorized";
+
+	/** The client spent its request or generation quota; {@code Retry-After} says when a token is free. */
+	public static final String RATE_LIMITED = BASE + "rate-limited";
+
+	/** The client already has as many generations in flight as it may. */
+	public static final String TOO_MANY_CONCURRENT = BASE + "too-many-concurrent";
+
 	/** An unexpected failure inside the API. */
 	public static final String INTERNAL_ERROR = BASE + "internal-error";
 

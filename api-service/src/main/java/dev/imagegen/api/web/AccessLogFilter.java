@@ -92,8 +92,9 @@ class AccessLogFilter implements WebFilter, Ordered {
 		String worker = exchange.getAttribute(RequestContext.WORKER);
 		Integer promptLength = exchange.getAttribute(RequestContext.PROMPT_LENGTH);
 		String problemType = exchange.getAttribute(RequestContext.PROBLEM_TYPE);
-		accessLog.info("requestId={} method={} path={} status={} durationMs={} worker={} promptLength={} problem={}",
-				RequestContext.requestId(exchange), request.getMethod().name(), path, status,
+		String client = exchange.getAttribute(RequestContext.CLIENT);
+		accessLog.info("requestId={} client={} method={} path={} status={} durationMs={} worker={} promptLength={} problem={}",
+				RequestContext.requestId(exchange), (client != null) ? client : "-", request.getMethod().name(), path, status,
 				TimeUnit.NANOSECONDS.toMillis(nanos), (worker != null) ? worker : "-",
 				(promptLength != null) ? promptLength : "-", (problemType != null) ? ProblemTypes.shortName(problemType) : "-");
 		if (path.equals("/generate")) {

@@ -20,6 +20,9 @@ public final class RequestContext {
 	/** The problem type of a failed request. */
 	public static final String PROBLEM_TYPE = RequestContext.class.getName() + ".problemType";
 
+	/** The client's name for the access log: an API key's name or {@code anonymous}; never a key. */
+	public static final String CLIENT = RequestContext.class.getName() + ".client";
+
 	/** The header that carries the request id in both directions. */
 	public static final String REQUEST_ID_HEADER = "X-Request-Id";
 

@@ -73,6 +73,10 @@ final class ImagegenSystem implements AutoCloseable {
 		apiEnv.put("SERVER_ADDRESS", "127.0.0.1");
 		apiEnv.put("PERCHANCE_WORKER_URL", this.worker.baseUrl());
 		apiEnv.put("WORKER_TOKEN", this.workerToken);
+		// Every test talks from 127.0.0.1: one anonymous client whose default quota (10 a minute) the suite exceeds.
+		apiEnv.put("ANON_GENERATIONS_PER_MINUTE", "100000");
+		apiEnv.put("ANON_MAX_CONCURRENT", "1000");
+		apiEnv.put("CLIENT_REQUESTS_PER_MINUTE", "1000000");
 		this.api = new ServiceProcess("api", jar("api-service", ""), apiPort, apiEnv, logs,
 				"/actuator/health/readiness");
 

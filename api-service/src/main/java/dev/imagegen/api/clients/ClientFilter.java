@@ -1,0 +1,107 @@
+package dev.imagegen.api.clients;
+
+import java.time.Duration;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import reactor.core.publisher.Mono;
+
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.api.web.RequestContext;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+
+/**
+ * Resolves each request's client, spends its request token, and on the API routes writes the
+ * {@code RateLimit-Policy} and {@code RateLimit} headers as they stand when the response is committed
+ * (so that a generation just admitted is counted). Health and management paths are exempt: monitors poll them.
+ */
+final class ClientFilter implements WebFilter, Ordered {
+
+	private final ClientResolver resolver;
+
+	private final ClientLimiter limiter;
+
+	private final Meter.MeterProvider<Counter> rejected;
+
+	ClientFilter(ClientResolver resolver, ClientLimiter limiter, MeterRegistry meters) {
+		this.resolver = resolver;
+		this.limiter = limiter;
+		this.rejected = Counter.builder("imagegen.clients.rejected")
+			.description("Requests refused by client limits, by reason")
+			.withRegistry(meters);
+	}
+
+	@Override
+	public int getOrder() {
+		// Inside the access log (which renders problems and needs the request id), before any handler.
+		return Ordered.HIGHEST_PRECEDENCE + 10;
+	}
+
+	@Override
+	public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+		String path = exchange.getRequest().getPath().pathWithinApplication().value();
+		if (exempt(path)) {
+			return chain.filter(exchange);
+		}
+		boolean apiRoute = apiRoute(path);
+		ClientIdentity client;
+		try {
+			client = this.resolver.resolve(exchange.getRequest(), apiRoute);
+		}
+		catch (ApiProblem unauthorized) {
+			this.rejected.withTags("reason", "unauthorized").increment();
+			exchange.getResponse().getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"imagegen\"");
+			// The quotas shown are those the sender has without a key: what it gets if it drops the bad one.
+			writeQuotasOnCommit(exchange, this.resolver.resolve(exchange.getRequest(), false));
+			return Mono.error(unauthorized);
+		}
+		exchange.getAttributes().put(ClientIdentity.ATTRIBUTE, client);
+		exchange.getAttributes().put(RequestContext.CLIENT, client.name());
+		if (apiRoute) {
+			writeQuotasOnCommit(exchange, client);
+		}
+		ClientLimiter.Decision decision = this.limiter.tryRequest(client);
+		if (!decision.admitted()) {
+			this.rejected.withTags("reason", decision.reason()).increment();
+			return Mono.error(rateLimited("Too many requests",
+					"This client sent more than its " + decisionLimit(client) + " requests per minute.",
+					decision.retryAfter()));
+		}
+		return chain.filter(exchange);
+	}
+
+	private void writeQuotasOnCommit(ServerWebExchange exchange, ClientIdentity client) {
+		ServerHttpResponse response = exchange.getResponse();
+		response.beforeCommit(() -> {
+			RateLimitHeaders.write(response.getHeaders(), this.limiter.quotas(client));
+			return Mono.empty();
+		});
+	}
+
+	private String decisionLimit(ClientIdentity client) {
+		return Long.toString(this.limiter.quotas(client).requestsLimit());
+	}
+
+	static ApiProblem rateLimited(String title, String detail, Duration retryAfter) {
+		return ApiProblem.of(ProblemTypes.RATE_LIMITED, 429, title, detail).withRetryAfter(retryAfter);
+	}
+
+	/** Monitors and scrapers must never be throttled into reporting an outage. */
+	static boolean exempt(String path) {
+		return path.equals("/health") || path.equals("/livez") || path.equals("/readyz")
+				|| path.equals("/actuator") || path.startsWith("/actuator/");
+	}
+
+	/** The routes that take keys and carry the rate-limit headers. */
+	static boolean apiRoute(String path) {
+		return path.equals("/generate") || path.equals("/jobs") || path.startsWith("/jobs/") || path.startsWith("/v1/");
+	}
+
+}

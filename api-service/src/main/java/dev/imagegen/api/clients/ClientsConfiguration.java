@@ -1,0 +1,41 @@
+package dev.imagegen.api.clients;
+
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.MeterRegistry;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Wires client identity and limits: the keys file, the trusted proxies, the in-memory limiter, the filter
+ * that applies the request rate and the gate that applies the generation limits.
+ */
+@Configuration(proxyBeanMethods = false)
+class ClientsConfiguration {
+
+	@Bean
+	ApiKeyStore apiKeyStore(ClientsProperties properties, JsonMapper jsonMapper) {
+		return new ApiKeyStore(properties.apiKeysFile(), jsonMapper, properties);
+	}
+
+	@Bean
+	ClientLimiter clientLimiter(ClientsProperties properties, ObjectProvider<TimeMeter> clock) {
+		// Tests supply a TimeMeter bean to move time by hand; production counts in System.nanoTime.
+		return new LocalClientLimiter(properties, clock.getIfAvailable(() -> TimeMeter.SYSTEM_NANOTIME));
+	}
+
+	@Bean
+	ClientFilter clientFilter(ApiKeyStore keys, ClientsProperties properties, ClientLimiter limiter,
+			MeterRegistry meters) {
+		return new ClientFilter(new ClientResolver(keys, TrustedProxies.parse(properties.trustedProxies()), properties),
+				limiter, meters);
+	}
+
+	@Bean
+	GenerationGate generationGate(ClientLimiter limiter, MeterRegistry meters) {
+		return new GenerationGate(limiter, meters);
+	}
+
+}
