@@ -36,7 +36,10 @@ class ConfigurationTests {
 	@CsvSource(delimiter = '|', value = { "PERCHANCE_WORKER_URL | ftp://worker:21", "PERCHANCE_WORKER_URL | worker:8081",
 			"PERCHANCE_WORKER_URL | http://", "PERCHANCE_WORKER_URL | http://bad host:8081",
 			"PERCHANCE_WORKER_URL | http://a:8081,,http://b:8081", "WORKER_TIMEOUT | -5s", "WORKER_TIMEOUT | 0s",
-			"WORKER_TIMEOUT | soon", "MAX_PROMPT_LENGTH | many", "MAX_PROMPT_LENGTH | 0", "PORT | eighty" })
+			"WORKER_TIMEOUT | soon", "MAX_PROMPT_LENGTH | many", "MAX_PROMPT_LENGTH | 0", "PORT | eighty",
+			"IMAGE_CACHE_SIZE | lots", "IMAGE_CACHE_SIZE | -1MB", "IMAGE_CACHE_TTL | -1h", "IMAGE_CACHE_TTL | forever",
+			"TRUSTED_PROXIES | proxy.example", "API_KEYS_FILE | /nonexistent/keys.json", "REQUIRE_API_KEY | maybe",
+			"ANON_GENERATIONS_PER_MINUTE | 0", "CLIENT_REQUESTS_PER_MINUTE | many" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {
 		assertThatThrownBy(() -> start("PERCHANCE_WORKER_URL=http://127.0.0.1:9", variable + "=" + value).close())
 			.isInstanceOf(Exception.class);

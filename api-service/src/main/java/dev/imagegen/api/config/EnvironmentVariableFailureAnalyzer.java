@@ -27,7 +27,9 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			"a positive Spring duration such as 150s or 2m", "MAX_PROMPT_LENGTH", "a whole number such as 1000",
 			"API_KEYS_FILE", "the path of a readable JSON keys file (docs/configuration.md)", "REQUIRE_API_KEY",
 			"true or false (true needs API_KEYS_FILE)", "TRUSTED_PROXIES",
-			"comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10");
+			"comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10", "IMAGE_CACHE_SIZE",
+			"a data size such as 256MB or 1GB (0 turns the cache off)", "IMAGE_CACHE_TTL",
+			"a positive Spring duration such as 24h or 30m");
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -35,6 +37,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.worker.token", "WORKER_TOKEN");
 		VARIABLES.put("imagegen.worker.timeout", "WORKER_TIMEOUT");
 		VARIABLES.put("imagegen.max-prompt-length", "MAX_PROMPT_LENGTH");
+		VARIABLES.put("imagegen.cache.size", "IMAGE_CACHE_SIZE");
+		VARIABLES.put("imagegen.cache.ttl", "IMAGE_CACHE_TTL");
 		VARIABLES.put("imagegen.clients.api-keys-file", "API_KEYS_FILE");
 		VARIABLES.put("imagegen.clients.require-api-key", "REQUIRE_API_KEY");
 		VARIABLES.put("imagegen.clients.trusted-proxies", "TRUSTED_PROXIES");
@@ -56,6 +60,16 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		if (invalid != null) {
 			return analysis(invalid.getName(), (invalid.getReason() != null) ? invalid.getReason() : "invalid value",
 					failure);
+		}
+		// A setting checked when its bean is built (the keys file is read then): the message starts with the variable.
+		for (Throwable current = failure; current != null; current = (current.getCause() != current) ? current.getCause() : null) {
+			if (current instanceof IllegalArgumentException && current.getMessage() != null) {
+				for (Map.Entry<String, String> entry : VARIABLES.entrySet()) {
+					if (current.getMessage().startsWith(entry.getValue() + " ")) {
+						return analysis(entry.getKey(), current.getMessage(), failure);
+					}
+				}
+			}
 		}
 		return null;
 	}

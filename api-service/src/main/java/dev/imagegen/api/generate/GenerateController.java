@@ -1,18 +1,22 @@
 package dev.imagegen.api.generate;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.cache.ImageCache;
+import dev.imagegen.api.cache.SingleFlight;
+import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.clients.GenerationGate;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.InvalidParameter;
 import dev.imagegen.api.problem.ProblemTypes;
 import dev.imagegen.api.web.RequestContext;
-import dev.imagegen.api.worker.WorkerImage;
 import dev.imagegen.api.worker.WorkerPool;
 import dev.imagegen.api.worker.WorkerRequest;
 import org.springframework.core.io.buffer.DataBufferLimitException;
@@ -25,13 +29,16 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
- * {@code GET /generate} and {@code POST /generate}: validate, answer {@code 304} from the ETag when the
- * caller fixed the seed, otherwise pick the seed, forward to a worker and return the checked image with
- * headers that make it reproducible ({@code X-Seed}) and cacheable when it is.
+ * {@code GET}, {@code HEAD} and {@code POST /generate}: validate; with a fixed seed answer {@code 304} from the
+ * ETag or the image from the cache, or share a generation already in flight; otherwise pick the seed, forward to
+ * a worker within the client's limits, store the image under the seed used, and return it with headers that make
+ * it reproducible ({@code X-Seed}) and cacheable when it is.
  */
 @RestController
 class GenerateController {
@@ -41,6 +48,9 @@ class GenerateController {
 
 	static final String NO_STORE = "no-store";
 
+	/** Whether the answer came from the API's image cache ({@code HIT}) or from a generation ({@code MISS}). */
+	static final String X_CACHE = "X-Cache";
+
 	private final GenerateRequestParser parser;
 
 	private final WorkerPool workers;
@@ -49,8 +59,15 @@ class GenerateController {
 
 	private final GenerationGate gate;
 
-	GenerateController(ApiProperties properties, WorkerPool workers, JsonMapper jsonMapper, GenerationGate gate) {
+	private final ImageCache cache;
+
+	private final SingleFlight singleFlight;
+
+	GenerateController(ApiProperties properties, WorkerPool workers, JsonMapper jsonMapper, GenerationGate gate,
+			ImageCache cache, SingleFlight singleFlight) {
 		this.gate = gate;
+		this.cache = cache;
+		this.singleFlight = singleFlight;
 		this.parser = new GenerateRequestParser(properties.maxPromptLength(), jsonMapper);
 		this.workers = workers;
 		this.maxBodyBytes = properties.maxBodySize().toBytes();
@@ -106,49 +123,147 @@ class GenerateController {
 				"The JSON body must not be larger than " + this.maxBodyBytes + " bytes.");
 	}
 
+	/**
+	 * {@code HEAD /generate}: what a monitor or a link checker needs, never a generation. Validates like GET; a
+	 * stored image gives GET's headers (with {@code Content-Length}); otherwise the headers that are known
+	 * without generating.
+	 */
+	@RequestMapping(path = "/generate", method = RequestMethod.HEAD)
+	Mono<ResponseEntity<byte[]>> head(ServerWebExchange exchange) {
+		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
+			.map((request) -> {
+				String etag = request.seedFixed() ? etag(request.fingerprint()) : null;
+				if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
+					return notModified(request, etag);
+				}
+				Optional<StoredImage> stored = (etag != null) ? this.cache.get(request.fingerprint()) : Optional.empty();
+				if (stored.isPresent()) {
+					return hit(request, stored.get()).body(null);
+				}
+				ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
+					.contentType(request.format().mediaType())
+					.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
+					.header(X_CACHE, "MISS");
+				if (etag != null) {
+					builder.eTag(etag).header("X-Seed", Long.toString(request.seed()));
+				}
+				return builder.build();
+			});
+	}
+
 	private Mono<ResponseEntity<byte[]>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
-		// Only a fixed seed fixes the image: then the fingerprint is computed once, for the ETag and the file name.
+		// Only a fixed seed fixes the image: then the fingerprint is computed once, for the ETag, the cache key and
+		// the file name.
 		String fingerprint = request.seedFixed() ? request.fingerprint() : null;
-		String etag = (fingerprint != null) ? "\"" + fingerprint + "\"" : null;
+		String etag = (fingerprint != null) ? etag(fingerprint) : null;
 		if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
-			return Mono.just(ResponseEntity.status(HttpStatus.NOT_MODIFIED)
-				.eTag(etag)
-				.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
-				.header("X-Seed", Long.toString(request.seed()))
-				.build());
+			return Mono.just(notModified(request, etag));
+		}
+		// "Cache-Control: no-cache" asks for a fresh image: no lookup, no joining, and the new image replaces the entry.
+		boolean fresh = noCache(exchange.getRequest().getHeaders());
+		if (fingerprint != null && !fresh) {
+			Optional<StoredImage> stored = this.cache.get(fingerprint);
+			if (stored.isPresent()) {
+				return Mono.just(hit(request, stored.get()).body(stored.get().bytes()));
+			}
 		}
 		if (!this.workers.configured()) {
 			return Mono.error(this.workers.notConfigured());
 		}
 		GenerateRequest seeded = request.seedFixed() ? request
 				: request.withSeed(ThreadLocalRandom.current().nextLong(0, GenerateRequestParser.MAX_SEED + 1));
+		Mono<StoredImage> generation;
+		if (fingerprint != null && !fresh) {
+			// Joining a generation in flight costs no generation token: only the request that starts one passes
+			// the client gate, so a joiner never inherits another client's 429 either.
+			generation = this.singleFlight.<StoredImage>join(fingerprint)
+				.orElseGet(() -> this.gate.admit(exchange,
+						() -> this.singleFlight.share(fingerprint, () -> generateAndStore(exchange, seeded))));
+		}
+		else {
+			generation = this.gate.admit(exchange, () -> generateAndStore(exchange, seeded));
+		}
+		return generation.map((image) -> miss(seeded, image, etag));
+	}
+
+	/** One worker call; the image is stored under the seed the worker really used. */
+	private Mono<StoredImage> generateAndStore(ServerWebExchange exchange, GenerateRequest seeded) {
 		WorkerRequest workerRequest = new WorkerRequest(seeded.prompt(), seeded.negativePrompt(), seeded.seed(),
 				seeded.guidanceScale(), seeded.shape().wireName(), seeded.format().wireName());
-		return this.gate
-			.admit(exchange, () -> this.workers.generate(workerRequest, seeded.format().mediaType(),
-					RequestContext.requestId(exchange), (worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker)))
-			.map((image) -> success(seeded, (fingerprint != null) ? fingerprint : seeded.fingerprint(), etag, image));
+		return this.workers
+			.generate(workerRequest, seeded.format().mediaType(), RequestContext.requestId(exchange),
+					(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker))
+			.map((image) -> {
+				long seed = (image.seed() != null) ? image.seed() : seeded.seed();
+				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.bytes(), image.mediaType(), seed);
+			});
+	}
+
+	private static String etag(String fingerprint) {
+		return "\"" + fingerprint + "\"";
+	}
+
+	private static ResponseEntity<byte[]> notModified(GenerateRequest request, String etag) {
+		return ResponseEntity.status(HttpStatus.NOT_MODIFIED)
+			.eTag(etag)
+			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
+			.header("X-Seed", Long.toString(request.seed()))
+			.build();
 	}
 
 	/**
-	 * The image response; {@code etag} is {@code null} unless the caller fixed the seed.
+	 * A fresh image; {@code etag} is {@code null} unless the caller fixed the seed (then the image may be cached
+	 * by anyone, for ever).
 	 */
-	private static ResponseEntity<byte[]> success(GenerateRequest seeded, String fingerprint, String etag,
-			WorkerImage image) {
-		long seed = (image.seed() != null) ? image.seed() : seeded.seed();
-		String filename = "imagegen-" + fingerprint.substring(0, 12) + "-" + seed + "."
-				+ seeded.format().extension();
+	private static ResponseEntity<byte[]> miss(GenerateRequest seeded, StoredImage image, String etag) {
+		return image(seeded.withSeed(image.seed()), image, etag)
+			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
+			.header(X_CACHE, "MISS")
+			.body(image.bytes());
+	}
+
+	/** A stored image for a fixed-seed request: the headers of a fresh answer plus {@code X-Cache} and {@code Age}. */
+	private ResponseEntity.BodyBuilder hit(GenerateRequest request, StoredImage image) {
+		return image(request, image, etag(request.fingerprint()))
+			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
+			.header(X_CACHE, "HIT")
+			.header(HttpHeaders.AGE, Long.toString(this.cache.age(image).toSeconds()));
+	}
+
+	/**
+	 * The headers every image answer has. The body is the stored array itself: WebFlux wraps a {@code byte[]}
+	 * in a buffer without copying, so a hit costs no allocation of the image's size.
+	 */
+	private static ResponseEntity.BodyBuilder image(GenerateRequest request, StoredImage image, String etag) {
+		String filename = "imagegen-" + request.fingerprint().substring(0, 12) + "-" + image.seed() + "."
+				+ request.format().extension();
 		ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 			.contentType(image.mediaType())
 			.contentLength(image.bytes().length)
-			.header("X-Seed", Long.toString(seed))
-			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString())
-			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE);
+			.header("X-Seed", Long.toString(image.seed()))
+			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString());
 		if (etag != null) {
 			builder.eTag(etag);
 		}
-		return builder.body(image.bytes());
+		return builder;
+	}
+
+	/** {@code Cache-Control: no-cache} (or {@code max-age=0}, as browsers send on a hard reload) from the client. */
+	static boolean noCache(HttpHeaders headers) {
+		List<String> values = headers.get(HttpHeaders.CACHE_CONTROL);
+		if (values == null) {
+			return false;
+		}
+		for (String value : values) {
+			for (String directive : value.split(",")) {
+				String d = directive.trim().toLowerCase(Locale.ROOT);
+				if (d.equals("no-cache") || d.equals("max-age=0")) {
+					return true;
+				}
+			}
+		}
+		return false;
 	}
 
 	/** Weak comparison, as RFC 9110 13.1.2 prescribes for {@code If-None-Match}. */

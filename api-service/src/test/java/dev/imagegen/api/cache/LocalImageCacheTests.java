@@ -1,0 +1,62 @@
+package dev.imagegen.api.cache;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.http.MediaType;
+import org.springframework.util.unit.DataSize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The byte bound, the time to live and the off switch, with a clock moved by hand.
+ */
+class LocalImageCacheTests {
+
+	private final AtomicLong now = new AtomicLong();
+
+	private final Ticker ticker = this.now::get;
+
+	private LocalImageCache cache(String size, Duration ttl) {
+		return new LocalImageCache(new CacheProperties(DataSize.parse(size), ttl), this.ticker, new SimpleMeterRegistry());
+	}
+
+	@Test
+	void theBoundIsInBytesAndHoldsWhenFilledPastIt() {
+		LocalImageCache cache = cache("1MB", Duration.ofHours(1));
+		byte[] image = new byte[100 * 1024];
+		for (int i = 0; i < 40; i++) {
+			cache.put("key-" + i, image, MediaType.IMAGE_PNG, i);
+		}
+		// 40 × 100 KB is 4 MB offered to a 1 MB cache: what stays fits the bound, and the newest is there.
+		assertThat(cache.weightedSize()).isLessThanOrEqualTo(DataSize.ofMegabytes(1).toBytes())
+			.isGreaterThan(DataSize.ofKilobytes(500).toBytes());
+		long held = java.util.stream.IntStream.range(0, 40).filter((i) -> cache.get("key-" + i).isPresent()).count();
+		assertThat(held).isBetween(5L, 10L);
+	}
+
+	@Test
+	void entriesExpireTheirTimeAfterBeingStoredAndTellTheirAge() {
+		LocalImageCache cache = cache("1MB", Duration.ofHours(24));
+		StoredImage stored = cache.put("fox", new byte[] { 1, 2, 3 }, MediaType.IMAGE_PNG, 42);
+		this.now.addAndGet(Duration.ofMinutes(90).toNanos());
+		assertThat(cache.get("fox")).containsSame(stored);
+		assertThat(cache.age(stored)).isEqualTo(Duration.ofMinutes(90));
+		this.now.addAndGet(Duration.ofHours(23).toNanos());
+		assertThat(cache.get("fox")).isEmpty();
+	}
+
+	@Test
+	void sizeZeroHoldsNothing() {
+		LocalImageCache cache = cache("0", Duration.ofHours(1));
+		StoredImage stored = cache.put("fox", new byte[] { 1 }, MediaType.IMAGE_JPEG, 7);
+		assertThat(stored.seed()).isEqualTo(7);
+		assertThat(cache.get("fox")).isEmpty();
+		assertThat(cache.weightedSize()).isZero();
+	}
+
+}
