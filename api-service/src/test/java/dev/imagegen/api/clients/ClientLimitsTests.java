@@ -48,7 +48,7 @@ import static org.awaitility.Awaitility.await;
 				"imagegen.clients.anon-generations-per-minute=3", "imagegen.clients.anon-max-concurrent=2",
 				"imagegen.clients.key-generations-per-minute=5", "imagegen.clients.key-max-concurrent=4",
 				"imagegen.clients.requests-per-minute=1000", "imagegen.clients.keys-reload-interval=100ms",
-				"imagegen.clients.concurrency-retry-after=5s" })
+				"imagegen.clients.concurrency-retry-after=5s", "IMAGE_CACHE_SIZE=16MB" })
 @AutoConfigureWebTestClient(timeout = "20s")
 @ExtendWith(OutputCaptureExtension.class)
 class ClientLimitsTests {
@@ -163,7 +163,15 @@ class ClientLimitsTests {
 			generate("owl " + i, "203.0.113.2").expectStatus().isOk();
 		}
 		generate("owl 4", "203.0.113.2").expectStatus().isEqualTo(429);
-		// A 304 for an image the client already has, and rejected input, still get their own answers.
+		// An image the cache holds is served after the limit: a hit is not a generation.
+		generate("owl 1", "203.0.113.2").expectStatus().isOk().expectHeader().valueEquals("X-Cache", "HIT");
+		this.client.head()
+			.uri("/generate?prompt=owl+9&seed=42")
+			.header("X-Forwarded-For", "203.0.113.2")
+			.exchange()
+			.expectStatus()
+			.isOk();
+		// A 304 for an image the client already has, a HEAD, and rejected input still get their own answers.
 		EntityExchangeResult<Void> notModified = this.client.get()
 			.uri("/generate?prompt=owl+1&seed=42")
 			.header("X-Forwarded-For", "203.0.113.2")
