@@ -249,7 +249,10 @@ class GenerateController {
 		return builder;
 	}
 
-	/** {@code Cache-Control: no-cache} (or {@code max-age=0}, as browsers send on a hard reload) from the client. */
+	/**
+	 * {@code Cache-Control: no-cache} from the client. Not {@code max-age=0}: browsers send that on an ordinary
+	 * reload, which must not cost a generation.
+	 */
 	static boolean noCache(HttpHeaders headers) {
 		List<String> values = headers.get(HttpHeaders.CACHE_CONTROL);
 		if (values == null) {
@@ -258,7 +261,7 @@ class GenerateController {
 		for (String value : values) {
 			for (String directive : value.split(",")) {
 				String d = directive.trim().toLowerCase(Locale.ROOT);
-				if (d.equals("no-cache") || d.equals("max-age=0")) {
+				if (d.equals("no-cache")) {
 					return true;
 				}
 			}
