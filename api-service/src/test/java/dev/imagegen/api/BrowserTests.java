@@ -8,6 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.ConsoleMessage;
 import com.microsoft.playwright.Download;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
@@ -101,12 +102,10 @@ class BrowserTests extends SharedContextTests {
 			.withFixedDelay(200)));
 	}
 
-	private void navigateToThePage() {
+	private Response navigateToThePage() {
 		Response response = this.page.navigate(base() + "/");
 		assertThat(response.status()).isEqualTo(200);
-		assertThat(response.headerValue("content-security-policy")).isEqualTo(PAGE_POLICY);
-		// The limit arrives from /page-config.json; once it is set the script has run.
-		PlaywrightAssertions.assertThat(this.page.locator("#prompt")).hasAttribute("maxlength", "1000");
+		return response;
 	}
 
 	private Response generate() {
@@ -255,6 +254,32 @@ class BrowserTests extends SharedContextTests {
 			assertThat(box.x).isGreaterThan(first.x);
 		}
 		assertThat(this.complaints).isEmpty();
+	}
+
+	@Test
+	void thePageRunsUnderItsContentSecurityPolicyWithoutViolations() {
+		openPage(1280, 800);
+		Response response = navigateToThePage();
+		assertThat(response.headerValue("content-security-policy")).isEqualTo(PAGE_POLICY);
+		// The limit arrives from /page-config.json: once it is set, the page's own script has run.
+		PlaywrightAssertions.assertThat(this.page.locator("#prompt")).hasAttribute("maxlength", "1000");
+		PlaywrightAssertions.assertThat(this.page.locator("#negative_prompt")).hasAttribute("maxlength", "1000");
+		assertThat((String) this.page.evaluate("() => getComputedStyle(document.getElementById('submit')).backgroundColor"))
+			.as("app.css applies").isEqualTo("rgb(180, 95, 6)");
+		assertThat(this.complaints).isEmpty();
+	}
+
+	@Test
+	void anInlineScriptIsRefusedAndTheViolationIsSeen() {
+		openPage(1280, 800);
+		navigateToThePage();
+		ConsoleMessage refusal = this.page.waitForConsoleMessage(
+				new Page.WaitForConsoleMessageOptions().setPredicate((message) -> message.text().contains("Content Security Policy")),
+				() -> this.page.evaluate("() => { const s = document.createElement('script');"
+						+ " s.textContent = 'document.title = \"injected\"'; document.body.appendChild(s); }"));
+		assertThat(refusal.type()).isEqualTo("error");
+		assertThat(this.page.title()).isNotEqualTo("injected");
+		assertThat(this.complaints).anyMatch((complaint) -> complaint.contains("Content Security Policy"));
 	}
 
 	@Test
