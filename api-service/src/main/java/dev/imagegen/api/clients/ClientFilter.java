@@ -33,7 +33,12 @@ final class ClientFilter implements WebFilter, Ordered {
 	ClientFilter(ClientResolver resolver, ClientLimiter limiter, MeterRegistry meters) {
 		this.resolver = resolver;
 		this.limiter = limiter;
-		this.rejected = Counter.builder("imagegen.clients.rejected")
+		this.rejected = rejectedCounter(meters);
+	}
+
+	/** The one definition of the refusal counter, shared with {@link GenerationGate}. */
+	static Meter.MeterProvider<Counter> rejectedCounter(MeterRegistry meters) {
+		return Counter.builder("imagegen.clients.rejected")
 			.description("Requests refused by client limits, by reason")
 			.withRegistry(meters);
 	}

@@ -26,9 +26,7 @@ public final class GenerationGate {
 
 	GenerationGate(ClientLimiter limiter, MeterRegistry meters) {
 		this.limiter = limiter;
-		this.rejected = Counter.builder("imagegen.clients.rejected")
-			.description("Requests refused by client limits, by reason")
-			.withRegistry(meters);
+		this.rejected = ClientFilter.rejectedCounter(meters);
 		this.admitted = Counter.builder("imagegen.clients.generations")
 			.description("Generations admitted by client limits, by tier (anonymous or key)")
 			.withRegistry(meters);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.PrivateWorker;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -29,7 +30,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,14 +42,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @AutoConfigureWebTestClient(timeout = "20s")
 class ImageCacheEndpointTests {
 
-	static final WireMockServer WORKER = new WireMockServer(
-			options().dynamicPort().bindAddress("127.0.0.1").containerThreads(40));
+	static final WireMockServer WORKER = PrivateWorker.start();
 
 	static final AtomicLong NOW = new AtomicLong();
-
-	static {
-		WORKER.start();
-	}
 
 	@Autowired
 	WebTestClient client;

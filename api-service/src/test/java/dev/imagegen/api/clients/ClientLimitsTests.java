@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.PrivateWorker;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -34,7 +35,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -53,12 +53,7 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(OutputCaptureExtension.class)
 class ClientLimitsTests {
 
-	/** A worker of this class's own: slow calls other classes leave on the shared stub cannot delay these. */
-	static final WireMockServer WORKER = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-
-	static {
-		WORKER.start();
-	}
+	static final WireMockServer WORKER = PrivateWorker.start();
 
 	@AfterAll
 	static void stopWorker() {
@@ -111,12 +106,7 @@ class ClientLimitsTests {
 
 	@BeforeEach
 	void workerAnswersWithAnImage() {
-		WORKER.resetAll();
-		WORKER
-			.stubFor(post(urlEqualTo("/generate")).willReturn(aResponse().withStatus(200)
-				.withHeader("Content-Type", "image/png")
-				.withHeader("X-Seed", "42")
-				.withBody(ImageFixtures.png())));
+		PrivateWorker.answerWithImage(WORKER, 0);
 	}
 
 	private WebTestClient.ResponseSpec generate(String prompt, String forwardedFor) {

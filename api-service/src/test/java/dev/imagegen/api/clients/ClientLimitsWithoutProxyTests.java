@@ -5,18 +5,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.PrivateWorker;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.post;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 /**
  * With no trusted proxy a client cannot pick its own identity: {@code X-Forwarded-For} is ignored and the TCP
@@ -25,14 +22,10 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=5s", "imagegen.clients.anon-generations-per-minute=2" })
 @AutoConfigureWebTestClient(timeout = "20s")
+@Import(ClientLimitsTests.FrozenClock.class)
 class ClientLimitsWithoutProxyTests {
 
-	/** A worker of this class's own: slow calls other classes leave on the shared stub cannot delay these. */
-	static final WireMockServer WORKER = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-
-	static {
-		WORKER.start();
-	}
+	static final WireMockServer WORKER = PrivateWorker.start();
 
 	@AfterAll
 	static void stopWorker() {
@@ -49,10 +42,7 @@ class ClientLimitsWithoutProxyTests {
 
 	@BeforeEach
 	void workerAnswersWithAnImage() {
-		WORKER.resetAll();
-		WORKER
-			.stubFor(post(urlEqualTo("/generate")).willReturn(
-					aResponse().withStatus(200).withHeader("Content-Type", "image/png").withBody(ImageFixtures.png())));
+		PrivateWorker.answerWithImage(WORKER, 0);
 	}
 
 	private WebTestClient.ResponseSpec generate(String prompt, String forwardedFor) {

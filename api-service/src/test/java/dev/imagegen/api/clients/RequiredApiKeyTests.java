@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.PrivateWorker;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
@@ -18,10 +18,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.post;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 /**
  * {@code REQUIRE_API_KEY=true}: no key is a 401 on the API routes, while the page and the health endpoints,
@@ -32,12 +28,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 @AutoConfigureWebTestClient(timeout = "20s")
 class RequiredApiKeyTests {
 
-	/** A worker of this class's own: slow calls other classes leave on the shared stub cannot delay these. */
-	static final WireMockServer WORKER = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
-
-	static {
-		WORKER.start();
-	}
+	static final WireMockServer WORKER = PrivateWorker.start();
 
 	@AfterAll
 	static void stopWorker() {
@@ -69,10 +60,7 @@ class RequiredApiKeyTests {
 
 	@BeforeEach
 	void workerAnswersWithAnImage() {
-		WORKER.resetAll();
-		WORKER
-			.stubFor(post(urlEqualTo("/generate")).willReturn(
-					aResponse().withStatus(200).withHeader("Content-Type", "image/png").withBody(ImageFixtures.png())));
+		PrivateWorker.answerWithImage(WORKER, 0);
 	}
 
 	@Test
