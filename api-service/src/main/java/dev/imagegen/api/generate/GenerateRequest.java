@@ -37,7 +37,10 @@ record GenerateRequest(String prompt, String negativePrompt, long seed, double g
 	 * serves as the strong ETag and in the file name (which must not carry prompt text).
 	 */
 	String fingerprint() {
-		String canonical = String.join("\n", "v1", this.prompt, this.negativePrompt, Long.toString(this.seed),
+		// The texts are length-prefixed: they may contain newlines, and with a plain separator the prompt
+		// "a\nb" + negative "c" would collide with "a" + "b\nc", and one would be served the other's image.
+		String canonical = String.join("\n", "v2", this.prompt.length() + ":" + this.prompt,
+				this.negativePrompt.length() + ":" + this.negativePrompt, Long.toString(this.seed),
 				Double.toString(this.guidanceScale), this.shape.wireName(), this.format.wireName());
 		try {
 			byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));

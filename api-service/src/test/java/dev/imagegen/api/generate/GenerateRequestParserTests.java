@@ -2,6 +2,7 @@ package dev.imagegen.api.generate;
 
 import java.util.List;
 
+import net.jqwik.api.Example;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -145,6 +146,14 @@ class GenerateRequestParserTests {
 		GenerateRequest fromJson = this.parser.fromJson(body.getBytes());
 		assertThat(fromJson).isEqualTo(fromQuery);
 		assertThat(fromJson.fingerprint()).isEqualTo(fromQuery.fingerprint());
+	}
+
+	@Example
+	void textsThatOnlyMoveANewlineBetweenPromptAndNegativePromptHaveDifferentFingerprints() {
+		GenerateRequest one = new GenerateRequest("a\nb", "c", 1, 7.0, Shape.SQUARE, ImageFormat.PNG);
+		GenerateRequest other = new GenerateRequest("a", "b\nc", 1, 7.0, Shape.SQUARE, ImageFormat.PNG);
+		// Equal fingerprints would make the cache serve one request the other's image.
+		assertThat(one.fingerprint()).isNotEqualTo(other.fingerprint());
 	}
 
 	@Property(tries = 20)
