@@ -6,7 +6,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
+import org.springframework.test.json.JsonCompareMode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,9 +62,9 @@ class PageTests extends SharedContextTests {
 			.expectHeader()
 			.contentTypeCompatibleWith(MediaType.APPLICATION_JSON)
 			.expectHeader()
-			.cacheControl(org.springframework.http.CacheControl.noCache())
+			.cacheControl(CacheControl.noCache())
 			.expectBody()
-			.json("{\"maxPromptLength\":1000}", org.springframework.test.json.JsonCompareMode.STRICT);
+			.json("{\"maxPromptLength\":1000}", JsonCompareMode.STRICT);
 	}
 
 	@ParameterizedTest
