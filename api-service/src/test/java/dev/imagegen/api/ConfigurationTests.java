@@ -36,7 +36,8 @@ class ConfigurationTests {
 	@CsvSource(delimiter = '|', value = { "PERCHANCE_WORKER_URL | ftp://worker:21", "PERCHANCE_WORKER_URL | worker:8081",
 			"PERCHANCE_WORKER_URL | http://", "PERCHANCE_WORKER_URL | http://bad host:8081",
 			"PERCHANCE_WORKER_URL | http://a:8081,,http://b:8081", "WORKER_TIMEOUT | -5s", "WORKER_TIMEOUT | 0s",
-			"WORKER_TIMEOUT | soon", "MAX_PROMPT_LENGTH | many", "MAX_PROMPT_LENGTH | 0", "PORT | eighty" })
+			"WORKER_TIMEOUT | soon", "MAX_PROMPT_LENGTH | many", "MAX_PROMPT_LENGTH | 0", "PORT | eighty", "HEADER_TIMEOUT | 0s",
+			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {
 		assertThatThrownBy(() -> start("PERCHANCE_WORKER_URL=http://127.0.0.1:9", variable + "=" + value).close())
 			.isInstanceOf(Exception.class);

@@ -24,7 +24,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 	private static final Map<String, String> HINTS = Map.of("PORT", "a TCP port number such as 8080",
 			"PERCHANCE_WORKER_URL", "one http(s) URL or several separated by commas, e.g. http://worker:8081",
 			"WORKER_TOKEN", "the bearer token the worker expects", "WORKER_TIMEOUT",
-			"a positive Spring duration such as 150s or 2m", "MAX_PROMPT_LENGTH", "a whole number such as 1000");
+			"a positive Spring duration such as 150s or 2m", "MAX_PROMPT_LENGTH", "a whole number such as 1000", "HEADER_TIMEOUT",
+			"a positive Spring duration such as 10s", "IDLE_TIMEOUT", "a positive Spring duration such as 60s");
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -32,6 +33,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.worker.token", "WORKER_TOKEN");
 		VARIABLES.put("imagegen.worker.timeout", "WORKER_TIMEOUT");
 		VARIABLES.put("imagegen.max-prompt-length", "MAX_PROMPT_LENGTH");
+		VARIABLES.put("imagegen.http.header-timeout", "HEADER_TIMEOUT");
+		VARIABLES.put("imagegen.http.idle-timeout", "IDLE_TIMEOUT");
 	}
 
 	@Override
