@@ -39,7 +39,9 @@ class ConfigurationTests {
 			"WORKER_TIMEOUT | soon", "MAX_PROMPT_LENGTH | many", "MAX_PROMPT_LENGTH | 0", "PORT | eighty",
 			"IMAGE_CACHE_SIZE | lots", "IMAGE_CACHE_SIZE | -1MB", "IMAGE_CACHE_TTL | -1h", "IMAGE_CACHE_TTL | forever",
 			"TRUSTED_PROXIES | proxy.example", "API_KEYS_FILE | /nonexistent/keys.json", "REQUIRE_API_KEY | maybe",
-			"ANON_GENERATIONS_PER_MINUTE | 0", "CLIENT_REQUESTS_PER_MINUTE | many" })
+			"ANON_GENERATIONS_PER_MINUTE | 0", "CLIENT_REQUESTS_PER_MINUTE | many",
+			"HEADER_TIMEOUT | 0s",
+			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {
 		assertThatThrownBy(() -> start("PERCHANCE_WORKER_URL=http://127.0.0.1:9", variable + "=" + value).close())
 			.isInstanceOf(Exception.class);

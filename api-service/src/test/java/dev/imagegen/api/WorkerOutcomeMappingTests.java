@@ -47,7 +47,7 @@ class WorkerOutcomeMappingTests extends SharedContextTests {
 	}
 
 	@ParameterizedTest(name = "worker {0} {1} is passed on")
-	@CsvSource({ "400, invalid-request", "422, upstream-rejected", "502, upstream-failure",
+	@CsvSource({ "422, upstream-rejected", "502, upstream-failure",
 			"502, upstream-protocol-changed", "504, deadline-exceeded" })
 	void workerProblemsArePassedOnWithStatusTypeAndDetail(int status, String name) {
 		workerAnswers(problem(status, name, "worker says " + name));
@@ -71,6 +71,21 @@ class WorkerOutcomeMappingTests extends SharedContextTests {
 			.isEqualTo("/generate")
 			.jsonPath("$.requestId")
 			.isNotEmpty();
+	}
+
+	@Test
+	void workerInvalidRequestMeansTheApiLetBadInputThroughAndIsA502() {
+		workerAnswers(problem(400, "invalid-request", "prompt too long"));
+		this.client.get()
+			.uri("/generate?prompt=fox")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(502)
+			.expectBody()
+			.jsonPath("$.type")
+			.isEqualTo(PROBLEMS + "bad-worker-response")
+			.jsonPath("$.detail")
+			.value(String.class, (detail) -> assertThat(detail).doesNotContain("prompt too long"));
 	}
 
 	@ParameterizedTest(name = "worker 503 {0} keeps Retry-After {1}")

@@ -21,15 +21,18 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 	/** Property to the environment variable that feeds it ({@code application.yml} maps them). */
 	private static final Map<String, String> VARIABLES = new LinkedHashMap<>();
 
-	private static final Map<String, String> HINTS = Map.of("PORT", "a TCP port number such as 8080",
-			"PERCHANCE_WORKER_URL", "one http(s) URL or several separated by commas, e.g. http://worker:8081",
-			"WORKER_TOKEN", "the bearer token the worker expects", "WORKER_TIMEOUT",
-			"a positive Spring duration such as 150s or 2m", "MAX_PROMPT_LENGTH", "a whole number such as 1000",
-			"API_KEYS_FILE", "the path of a readable JSON keys file (docs/configuration.md)", "REQUIRE_API_KEY",
-			"true or false (true needs API_KEYS_FILE)", "TRUSTED_PROXIES",
-			"comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10", "IMAGE_CACHE_SIZE",
-			"a data size such as 256MB or 1GB (0 turns the cache off)", "IMAGE_CACHE_TTL",
-			"a positive Spring duration such as 24h or 30m");
+	private static final Map<String, String> HINTS = Map.ofEntries(Map.entry("PORT", "a TCP port number such as 8080"),
+			Map.entry("PERCHANCE_WORKER_URL", "one http(s) URL or several separated by commas, e.g. http://worker:8081"),
+			Map.entry("WORKER_TOKEN", "the bearer token the worker expects"),
+			Map.entry("WORKER_TIMEOUT", "a positive Spring duration such as 150s or 2m"),
+			Map.entry("MAX_PROMPT_LENGTH", "a whole number such as 1000"),
+			Map.entry("HEADER_TIMEOUT", "a positive Spring duration such as 10s"),
+			Map.entry("IDLE_TIMEOUT", "a positive Spring duration such as 60s"),
+			Map.entry("API_KEYS_FILE", "the path of a readable JSON keys file (docs/configuration.md)"),
+			Map.entry("REQUIRE_API_KEY", "true or false (true needs API_KEYS_FILE)"),
+			Map.entry("TRUSTED_PROXIES", "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10"),
+			Map.entry("IMAGE_CACHE_SIZE", "a data size such as 256MB or 1GB (0 turns the cache off)"),
+			Map.entry("IMAGE_CACHE_TTL", "a positive Spring duration such as 24h or 30m"));
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -37,6 +40,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.worker.token", "WORKER_TOKEN");
 		VARIABLES.put("imagegen.worker.timeout", "WORKER_TIMEOUT");
 		VARIABLES.put("imagegen.max-prompt-length", "MAX_PROMPT_LENGTH");
+		VARIABLES.put("imagegen.http.header-timeout", "HEADER_TIMEOUT");
+		VARIABLES.put("imagegen.http.idle-timeout", "IDLE_TIMEOUT");
 		VARIABLES.put("imagegen.cache.size", "IMAGE_CACHE_SIZE");
 		VARIABLES.put("imagegen.cache.ttl", "IMAGE_CACHE_TTL");
 		VARIABLES.put("imagegen.clients.api-keys-file", "API_KEYS_FILE");

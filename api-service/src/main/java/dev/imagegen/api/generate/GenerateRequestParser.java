@@ -115,7 +115,11 @@ final class GenerateRequestParser {
 	private GenerateRequest validate(Map<String, List<Object>> raw) {
 		List<InvalidParameter> errors = new ArrayList<>();
 		raw.forEach((name, values) -> {
-			if (!PARAMETERS.contains(name)) {
+			if (!UnicodeText.isValid(name)) {
+				errors.add(new InvalidParameter(UnicodeText.escapeSurrogates(name),
+						"the name is not valid Unicode (it contains a lone surrogate); " + ALLOWED));
+			}
+			else if (!PARAMETERS.contains(name)) {
 				errors.add(new InvalidParameter(name, "unknown parameter; " + ALLOWED));
 			}
 			else if (values.size() > 1) {
@@ -176,6 +180,11 @@ final class GenerateRequestParser {
 			errors.add(new InvalidParameter(name, "must be a string"));
 			return fallback;
 		}
+		if (!UnicodeText.isValid(text)) {
+			// Never replaced by U+FFFD or '?': the caller would get an image of a prompt it did not write.
+			errors.add(new InvalidParameter(name, "must be valid Unicode text; it contains a lone surrogate"));
+			return fallback;
+		}
 		String trimmed = text.strip();
 		if (required && trimmed.isEmpty()) {
 			errors.add(new InvalidParameter(name, "must not be blank"));
@@ -230,7 +239,10 @@ final class GenerateRequestParser {
 			}
 		}
 		else if (value instanceof JsonNode node && node.isNumber()) {
-			number = node.decimalValue();
+			// 1e400 reads as an infinite double, which has no decimal value.
+			if (!node.isFloatingPointNumber() || Double.isFinite(node.doubleValue()) || node.isBigDecimal()) {
+				number = node.decimalValue();
+			}
 		}
 		if (number == null) {
 			errors.add(new InvalidParameter("guidance_scale", "must be a number between 1.0 and 30.0"));

@@ -17,6 +17,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.stereotype.Component;
@@ -121,6 +122,13 @@ public class ProblemRenderer {
 		}
 		if (failure instanceof DataBufferLimitException) {
 			return payloadTooLarge();
+		}
+		if (failure instanceof InvalidMediaTypeException) {
+			// Reading Content-Type is the only place a client's media type reaches unparsed; Accept
+			// headers are parsed leniently (AcceptPreference) or become a 406 in Spring.
+			return ApiProblem.of(ProblemTypes.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type",
+					"The Content-Type header is not a valid media type; send the body with "
+							+ "Content-Type: application/json.");
 		}
 		if (failure instanceof ResponseStatusException statusException) {
 			int status = statusException.getStatusCode().value();

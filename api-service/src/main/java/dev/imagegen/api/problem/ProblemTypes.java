@@ -27,6 +27,12 @@ public final class ProblemTypes {
 	/** The resource exists but not with this HTTP method. */
 	public static final String METHOD_NOT_ALLOWED = BASE + "method-not-allowed";
 
+	/** The request line (method, target, version) is longer than the server accepts. */
+	public static final String URI_TOO_LONG = BASE + "uri-too-long";
+
+	/** The request's header block is larger than the server accepts. */
+	public static final String HEADERS_TOO_LARGE = BASE + "headers-too-large";
+
 	/** A request the framework could not read (other than the cases above). */
 	public static final String BAD_REQUEST = BASE + "bad-request";
 

@@ -53,7 +53,7 @@ public class WorkerPool implements DisposableBean {
 	static final int MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
 	/** Worker problems passed on to the caller with their own status, type and detail. */
-	private static final Set<Integer> PASSED_ON = Set.of(400, 422, 429, 502, 503, 504);
+	private static final Set<Integer> PASSED_ON = Set.of(422, 429, 502, 503, 504);
 
 	private static final byte[] EMPTY = new byte[0];
 
@@ -317,6 +317,13 @@ public class WorkerPool implements DisposableBean {
 		String type = problem.path("type").stringValue();
 		String title = problem.path("title").isString() ? problem.path("title").stringValue() : "Worker error";
 		String detail = problem.path("detail").isString() ? problem.path("detail").stringValue() : title;
+		if (status == 400) {
+			// The API validates every field by the worker's own rules: a worker 400 means the API let bad
+			// input through (or the two disagree, e.g. on MAX_PROMPT_LENGTH). A bug to fix, not the caller's.
+			logger.error("Worker rejected a request the API had validated: HTTP 400 {}: {}", type, detail);
+			return badResponse("The worker refused a request this API accepted; the operator has been alerted "
+					+ "through the log. Quote the request id when reporting it.");
+		}
 		if (!PASSED_ON.contains(status)) {
 			return badResponse("The worker answered HTTP " + status + " (" + type + "): " + detail);
 		}
