@@ -73,6 +73,7 @@ class ObservabilityTests extends SharedContextTests {
 		this.client.get().uri("/generate?prompt=secret+purple+walrus&seed=oops").exchange().expectStatus().isBadRequest();
 		String metrics = this.client.get()
 			.uri("/actuator/prometheus")
+			.header("Authorization", "Bearer " + METRICS_TOKEN)
 			.exchange()
 			.expectStatus()
 			.isOk()

@@ -26,12 +26,16 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
  * suite fast. The short {@code WORKER_TIMEOUT} lets the timeout tests finish quickly.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=3s", "imagegen.health.cache-ttl=0s" })
+		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=3s", "imagegen.health.cache-ttl=0s",
+				"METRICS_TOKEN=" + SharedContextTests.METRICS_TOKEN })
 @AutoConfigureWebTestClient(timeout = "20s")
 @ExtendWith(WorkerStub.class)
 abstract class SharedContextTests {
 
 	static final String PROBLEMS = "https://imagegen.dev/problems/";
+
+	/** What a scraper of the shared API sends to read {@code /actuator/prometheus} on the main port. */
+	static final String METRICS_TOKEN = "test-metrics-token";
 
 	/** Request-id prefix of calls that stay in flight beyond their test (see {@link #generateCalls()}). */
 	static final String DELAYED = "delayed-";

@@ -86,7 +86,7 @@ public class WorkerHealthChecker {
 				.accept(MediaType.APPLICATION_JSON)
 				.exchangeToMono((response) -> read(endpoint, response, start))
 				.timeout(this.timeout)
-				.onErrorResume((ex) -> Mono.just(new WorkerHealth(endpoint.url(), "DOWN", millisSince(start),
+				.onErrorResume((ex) -> Mono.just(new WorkerHealth(endpoint.publicUrl(), "DOWN", millisSince(start),
 						describe(ex))));
 		});
 	}
@@ -98,10 +98,10 @@ public class WorkerHealthChecker {
 			long latency = millisSince(start);
 			if (status == 200) {
 				String healthy = ("DEGRADED".equals(reported)) ? "DEGRADED" : "UP";
-				return new WorkerHealth(endpoint.url(), healthy, latency,
+				return new WorkerHealth(endpoint.publicUrl(), healthy, latency,
 						"DEGRADED".equals(healthy) ? "the worker reports DEGRADED" : null);
 			}
-			return new WorkerHealth(endpoint.url(), "DOWN", latency, "the worker answered HTTP " + status
+			return new WorkerHealth(endpoint.publicUrl(), "DOWN", latency, "the worker answered HTTP " + status
 					+ ((reported != null) ? " with status " + reported : ""));
 		});
 	}

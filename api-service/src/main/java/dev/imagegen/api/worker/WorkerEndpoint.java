@@ -31,6 +31,18 @@ public final class WorkerEndpoint {
 	}
 
 	/**
+	 * The URL as it may be shown to anyone: without user information, which could hold credentials.
+	 * @return scheme, host, port and path
+	 */
+	public String publicUrl() {
+		if (this.url.getRawUserInfo() == null) {
+			return this.url.toString();
+		}
+		return this.url.getScheme() + "://" + this.url.getHost() + ((this.url.getPort() >= 0) ? ":" + this.url.getPort() : "")
+				+ ((this.url.getRawPath() != null) ? this.url.getRawPath() : "");
+	}
+
+	/**
 	 * The number of generations this API currently has running on the worker.
 	 * @return the in-flight count
 	 */

@@ -103,7 +103,7 @@ public class WorkerPool implements DisposableBean {
 		for (WorkerEndpoint endpoint : this.endpoints) {
 			Gauge.builder("imagegen.worker.inflight", endpoint, WorkerEndpoint::inFlight)
 				.description("Generations this API has in flight on the worker")
-				.tag("worker", endpoint.url())
+				.tag("worker", endpoint.publicUrl())
 				.register(meters);
 		}
 	}
@@ -171,7 +171,7 @@ public class WorkerPool implements DisposableBean {
 				.withRetryAfter(this.settings.retryAfter()));
 		}
 		tried.add(endpoint);
-		onWorker.accept(endpoint.url());
+		onWorker.accept(endpoint.publicUrl());
 		return call(endpoint, body, expected, requestId).onErrorResume(WorkerPool::notAccepted, (ex) -> {
 			endpoint.markUnreachable(this.settings.unreachableBackoff());
 			logger.warn("Worker {} refused the connection for request {} ({}); skipping it for {}", endpoint.url(),
@@ -233,7 +233,7 @@ public class WorkerPool implements DisposableBean {
 	}
 
 	private Timer callTimer(WorkerEndpoint endpoint, String outcome) {
-		return this.callTimers.withTags("worker", endpoint.url(), "outcome", outcome);
+		return this.callTimers.withTags("worker", endpoint.publicUrl(), "outcome", outcome);
 	}
 
 	private static String outcomeOf(Throwable failure) {
@@ -370,8 +370,11 @@ public class WorkerPool implements DisposableBean {
 				return badResponse("The worker's answer is larger than " + (MAX_IMAGE_BYTES / (1024 * 1024)) + " MB.");
 			}
 		}
+		// The cause (exception class, socket text) is for the operator's log, under the request id; the caller
+		// learns what happened, not how the API's internals named it.
 		logger.warn("Worker call failed: {}", rootMessage(failure));
-		return badResponse("The connection to the worker failed during the request: " + rootMessage(failure));
+		return badResponse("The connection to the worker failed during the request; the API log has the cause "
+				+ "under this request's id.");
 	}
 
 	private static ApiProblem timedOut() {

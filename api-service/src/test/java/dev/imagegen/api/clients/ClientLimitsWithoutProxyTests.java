@@ -54,6 +54,12 @@ class ClientLimitsWithoutProxyTests {
 	}
 
 	@Test
+	void withoutAMetricsTokenOrAManagementPortMetricsAreAbsent() {
+		this.client.get().uri("/actuator/prometheus").exchange().expectStatus().isNotFound()
+			.expectHeader().contentType("application/problem+json");
+	}
+
+	@Test
 	void anUntrustedPeersForwardedForDoesNotMakeANewClient() {
 		generate("a", "203.0.113.1").expectStatus().isOk();
 		generate("b", "203.0.113.2").expectStatus().isOk();
