@@ -43,6 +43,9 @@ public abstract class WorkerTestBase {
 	public static final String CHROMIUM_ARGS = "--no-sandbox,--disable-gpu,--disable-dev-shm-usage,"
 			+ "--disable-background-networking,--disable-component-update,--disable-sync,--no-first-run,--disable-quic";
 
+	/** METRICS_TOKEN of the test configuration. */
+	public static final String METRICS_TOKEN = "test-metrics-token";
+
 	/** Breaker window of the test configuration. */
 	public static final Duration BREAKER_OPEN = Duration.ofMillis(1500);
 
@@ -67,6 +70,7 @@ public abstract class WorkerTestBase {
 		assertThat(Paths.get(executable)).as("test.browser.executable").isExecutable();
 		registry.add("imagegen.worker.perchance.base-url", () -> Emulator.get().baseUrl());
 		registry.add("imagegen.worker.perchance.site-url", () -> Emulator.get().baseUrl());
+		registry.add("imagegen.worker.metrics-token", () -> METRICS_TOKEN);
 		registry.add("imagegen.worker.perchance.step-timeout", () -> "6s");
 		registry.add("imagegen.worker.perchance.turnstile-timeout", () -> "3s");
 		registry.add("imagegen.worker.perchance.turnstile-poll-interval", () -> "100ms");
