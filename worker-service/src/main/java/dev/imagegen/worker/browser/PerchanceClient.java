@@ -34,7 +34,7 @@ import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
- * The Perchance protocol ({@code shared/perchance-protocol.md}) spoken from one page on the image-API origin.
+ * The Perchance protocol (docs/perchance-protocol.md) spoken from one page on the image-API origin.
  * Every upstream call is an in-page {@code fetch}, so Cloudflare sees the browser's cookies and TLS; user text
  * only ever travels as the argument object of {@code page.evaluate}, never inside the script. Used by the one
  * thread that owns the page.
@@ -64,9 +64,9 @@ final class PerchanceClient {
 			      for (let i = 0; i < buf.length; i += 0x8000) {
 			        s += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
 			      }
-			      return { status: r.status, contentType: contentType, base64: btoa(s) };
+			      return { status: r.status, contentType: contentType, retryAfter: r.headers.get('retry-after'), base64: btoa(s) };
 			    }
-			    return { status: r.status, contentType: contentType, text: await r.text() };
+			    return { status: r.status, contentType: contentType, retryAfter: r.headers.get('retry-after'), text: await r.text() };
 			  } catch (e) {
 			    return { status: -1, error: (e && e.name) ? String(e.name) : 'Error', message: String(e) };
 			  } finally {
@@ -97,8 +97,6 @@ final class PerchanceClient {
 
 	private final Breaker breaker;
 
-	private final Duration breakerOpen;
-
 	private final String session;
 
 	private volatile String key;
@@ -118,7 +116,6 @@ final class PerchanceClient {
 		this.json = json;
 		this.metrics = metrics;
 		this.breaker = breaker;
-		this.breakerOpen = properties.breaker().openDuration();
 		this.session = session;
 	}
 
@@ -153,38 +150,44 @@ final class PerchanceClient {
 	}
 
 	/**
-	 * Obtains a user key: the trusted path, or the Turnstile path when verifyUser asks for a token.
+	 * Obtains a user key: the trusted path, or the Turnstile path when verifyUser asks for a token. Transient
+	 * failures of verifyUser (5xx, no answer, a body that is not JSON) are retried like generate's.
 	 */
 	void obtainKey(Budget budget) {
+		obtainKey(budget, new Attempts(this.retry.transientAttempts()));
+	}
+
+	private void obtainKey(Budget budget, Attempts attempts) {
 		this.key = null;
-		JsonNode answer = verifyUser(null, budget);
-		String status = text(answer, "status");
+		Answer answer = verifyUser(null, budget, attempts);
+		String status = text(answer.node(), "status");
 		boolean turnstile = "failed_verification".equals(status);
 		if (turnstile) {
-			answer = verifyUser(awaitTurnstileToken(budget), budget);
-			status = text(answer, "status");
+			answer = verifyUser(awaitTurnstileToken(budget), budget, attempts);
+			status = text(answer.node(), "status");
 		}
 		if ("already_verified".equals(status) || "success".equals(status)) {
-			useKey(answer, turnstile ? "turnstile" : "trusted");
+			useKey(answer.node(), turnstile ? "turnstile" : "trusted");
 			return;
 		}
 		if ("too_many_requests".equals(status)) {
 			this.metrics.keyVerification("rate-limited");
-			throw rateLimited("verifyUser answered too_many_requests");
+			throw rateLimited("verifyUser answered too_many_requests", answer.response());
 		}
 		this.metrics.keyVerification("failed");
+		log.warn("Session {}: verifyUser answered {}", this.session, answer.response().excerpt());
 		if (turnstile) {
-			throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
-					"Perchance refused the Turnstile token (" + status + ")", Duration.ofSeconds(30));
+			throw new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance refused the Turnstile token",
+					Duration.ofSeconds(30));
 		}
-		throw new WorkerException(Problem.UPSTREAM_FAILURE, "verifyUser answered an unknown status: " + status);
+		throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance's key verification answered an unknown status");
 	}
 
 	private void useKey(JsonNode answer, String outcome) {
 		String userKey = text(answer, "userKey");
 		if (userKey == null || userKey.isBlank()) {
 			this.metrics.keyVerification("failed");
-			throw protocolChanged("verifyUser answered " + text(answer, "status") + " without a userKey");
+			throw protocolChanged("Perchance's key verification succeeded without a user key");
 		}
 		this.key = userKey;
 		this.keyObtainedNanos = System.nanoTime();
@@ -192,15 +195,50 @@ final class PerchanceClient {
 		log.info("Session {}: obtained a user key ({})", this.session, outcome);
 	}
 
-	private JsonNode verifyUser(String token, Budget budget) {
-		String url = this.perchance.base() + "/api/verifyUser?thread=0&__cacheBust=" + randomFloat();
-		if (token != null) {
-			url += "&token=" + encode(token);
+	private Answer verifyUser(String token, Budget budget, Attempts attempts) {
+		while (true) {
+			// A fresh cache-buster per attempt, as the page makes one per call.
+			String url = this.perchance.base() + "/api/verifyUser?thread=0&__cacheBust=" + randomFloat();
+			if (token != null) {
+				url += "&token=" + encode(token);
+			}
+			UpstreamResponse response = fetch("GET", url, null, false, budget);
+			stopIfBlocked("verifyUser", "verifyUser", response);
+			String failure;
+			if (!response.answered()) {
+				countUnanswered("verifyUser", response);
+				budget.checkDeadline("calling verifyUser");
+				failure = response.timedOut() ? "no answer within the step timeout" : "connection failed (" + response.error() + ")";
+			}
+			else if (response.httpStatus() != 200) {
+				this.metrics.upstream("verifyUser", "http-" + response.httpStatus());
+				failure = "HTTP " + response.httpStatus();
+			}
+			else {
+				JsonNode node = readObject("verifyUser", response);
+				if (node != null) {
+					this.metrics.upstream("verifyUser", String.valueOf(text(node, "status")));
+					return new Answer(node, response);
+				}
+				failure = "a body that is not JSON";
+			}
+			retryOrFail(attempts, "verifyUser", failure, budget);
 		}
-		UpstreamResponse response = fetch("GET", url, null, false, budget);
-		JsonNode node = jsonOrFail("verifyUser", response, budget);
-		this.metrics.upstream("verifyUser", String.valueOf(text(node, "status")));
-		return node;
+	}
+
+	/**
+	 * Counts a transient failure against the job's one retry budget (shared by verifyUser and generate), then
+	 * backs off; fails the job once the budget is spent. The specifics go to the log, not to the caller.
+	 */
+	private void retryOrFail(Attempts attempts, String endpoint, String failure, Budget budget) {
+		int failures = attempts.fail();
+		if (failures > attempts.limit()) {
+			log.warn("Session {}: {} failed after {} attempts; last: {}", this.session, endpoint, failures, failure);
+			throw new WorkerException(Problem.UPSTREAM_FAILURE,
+					"Perchance kept failing (" + failures + " attempts); see the worker log for the request id");
+		}
+		log.info("Session {}: {} attempt {} failed ({}), retrying", this.session, endpoint, failures, failure);
+		budget.sleep(backoff(failures), "backing off");
 	}
 
 	private String awaitTurnstileToken(Budget budget) {
@@ -228,17 +266,18 @@ final class PerchanceClient {
 	}
 
 	/**
-	 * Waits for a generation this session abandoned earlier, so the next job does not start by colliding
-	 * with it ({@code waiting_for_prev_request_to_finish}).
+	 * Waits for a generation this session abandoned earlier, so the job does not start by colliding with it
+	 * ({@code waiting_for_prev_request_to_finish}). It spends from the job's own budget: the wait can never
+	 * carry a job past its deadline, and a job whose deadline passes meanwhile is answered at that deadline.
 	 */
-	void settleOrphanedGeneration() {
+	void settleOrphanedGeneration(Budget budget) {
 		boolean orphaned = this.orphanedGeneration;
 		this.orphanedGeneration = false;
 		if (!orphaned || this.key == null) {
 			return;
 		}
 		try {
-			awaitExisting(Budget.of(this.perchance.stepTimeout()));
+			awaitExisting(budget);
 		}
 		catch (WorkerException ex) {
 			log.info("Session {}: waiting for an abandoned generation failed: {}", this.session, ex.getMessage());
@@ -249,7 +288,7 @@ final class PerchanceClient {
 	 * Runs one generation: POST with retries as the protocol table says, then download and check the image.
 	 */
 	UpstreamImage generate(GenerationSpec spec, Budget budget) {
-		int transientFailures = 0;
+		Attempts attempts = new Attempts(this.retry.transientAttempts());
 		int awaits = 0;
 		boolean reverified = false;
 		boolean adCodeRefreshed = false;
@@ -257,7 +296,7 @@ final class PerchanceClient {
 		while (true) {
 			budget.check();
 			if (this.key == null) {
-				obtainKey(budget);
+				obtainKey(budget, attempts);
 			}
 			String requestId = randomFloat();
 			String url = this.perchance.base() + "/api/generate?userKey=" + encode(this.key) + "&requestId=" + requestId
@@ -307,7 +346,7 @@ final class PerchanceClient {
 						}
 						reverified = true;
 						log.info("Session {}: key rejected ({}), verifying again", this.session, status);
-						obtainKey(budget);
+						obtainKey(budget, attempts);
 						continue;
 					}
 					case "invalid_ad_access_code" -> {
@@ -320,7 +359,7 @@ final class PerchanceClient {
 					}
 					case "invalid_data" -> throw new WorkerException(Problem.UPSTREAM_REJECTED,
 							"Perchance rejected the parameters (invalid_data)");
-					case "too_many_requests" -> throw rateLimited("generate answered too_many_requests");
+					case "too_many_requests" -> throw rateLimited("generate answered too_many_requests", response);
 					case "client_update_required" -> {
 						this.protocolChanged = true;
 						throw protocolChanged("Perchance answered client_update_required: its client protocol changed");
@@ -332,12 +371,7 @@ final class PerchanceClient {
 					}
 				}
 			}
-			if (++transientFailures > this.retry.transientAttempts()) {
-				throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance generation failed after "
-						+ transientFailures + " attempts; last: " + failure);
-			}
-			log.info("Session {}: generate attempt {} failed ({}), retrying", this.session, transientFailures, failure);
-			budget.sleep(backoff(transientFailures), "backing off");
+			retryOrFail(attempts, "generate", failure, budget);
 		}
 	}
 
@@ -408,8 +442,10 @@ final class PerchanceClient {
 		if (legacyFailure == null) {
 			return decode(spec, legacy, imageId, seed, maybeNsfw, extension);
 		}
+		log.warn("Session {}: downloading image {} failed: {}; legacy download: {}", this.session, imageId, failure,
+				legacyFailure);
 		throw new WorkerException(Problem.UPSTREAM_FAILURE,
-				"Downloading the image failed: " + failure + "; legacy download: " + legacyFailure);
+				"Downloading the image from Perchance failed; see the worker log for the request id");
 	}
 
 	private String checkDownload(UpstreamResponse response, String imageId, Budget budget) {
@@ -438,8 +474,8 @@ final class PerchanceClient {
 			image = null;
 		}
 		if (image == null) {
-			throw new WorkerException(Problem.UPSTREAM_FAILURE,
-					"The upstream image could not be decoded (" + response.contentType() + ")");
+			log.warn("Session {}: the image could not be decoded (Content-Type {})", this.session, response.contentType());
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image could not be decoded");
 		}
 		if (image.getWidth() != spec.shape().width() || image.getHeight() != spec.shape().height()) {
 			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image is " + image.getWidth() + "x"
@@ -482,24 +518,6 @@ final class PerchanceClient {
 		return this.json.writeValueAsString(body);
 	}
 
-	private JsonNode jsonOrFail(String endpoint, UpstreamResponse response, Budget budget) {
-		stopIfBlocked(endpoint, endpoint, response);
-		if (!response.answered()) {
-			countUnanswered(endpoint, response);
-			budget.checkDeadline("calling " + endpoint);
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " did not answer (" + response.error() + ")");
-		}
-		if (response.httpStatus() != 200) {
-			this.metrics.upstream(endpoint, "http-" + response.httpStatus());
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered HTTP " + response.httpStatus());
-		}
-		JsonNode node = readObject(endpoint, response);
-		if (node == null) {
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered a body that is not JSON");
-		}
-		return node;
-	}
-
 	/** The JSON object of an answer; null (counted and logged) when the body is not one. */
 	private JsonNode readObject(String endpoint, UpstreamResponse response) {
 		JsonNode node = parse(response.text());
@@ -518,11 +536,11 @@ final class PerchanceClient {
 	private void stopIfBlocked(String endpoint, String what, UpstreamResponse response) {
 		if (response.challenge()) {
 			this.metrics.upstream(endpoint, "challenge");
-			throw challenge(what + " answered a Cloudflare challenge page");
+			throw challenge(what + " answered a Cloudflare challenge page", response);
 		}
 		if (response.httpStatus() == 429) {
 			this.metrics.upstream(endpoint, "http-429");
-			throw rateLimited(what + " answered HTTP 429");
+			throw rateLimited(what + " answered HTTP 429", response);
 		}
 	}
 
@@ -530,18 +548,16 @@ final class PerchanceClient {
 		this.metrics.upstream(endpoint, response.timedOut() ? "timeout" : "transport-error");
 	}
 
-	private WorkerException rateLimited(String detail) {
-		this.breaker.open(Breaker.Reason.RATE_LIMITED, this.breakerOpen);
-		log.warn("Session {}: {}; refusing work for {}", this.session, detail, this.breakerOpen);
-		return new WorkerException(Problem.UPSTREAM_RATE_LIMITED, "Perchance rate-limited this worker: " + detail,
-				this.breakerOpen);
+	private WorkerException rateLimited(String detail, UpstreamResponse response) {
+		Duration open = this.breaker.open(Breaker.Reason.RATE_LIMITED, response.retryAfterDuration());
+		log.warn("Session {}: {}; refusing work for {}", this.session, detail, open);
+		return new WorkerException(Problem.UPSTREAM_RATE_LIMITED, "Perchance rate-limited this worker: " + detail, open);
 	}
 
-	private WorkerException challenge(String detail) {
-		this.breaker.open(Breaker.Reason.CHALLENGE, this.breakerOpen);
-		log.warn("Session {}: {}; refusing work for {}", this.session, detail, this.breakerOpen);
-		return new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance challenged this worker: " + detail,
-				this.breakerOpen);
+	private WorkerException challenge(String detail, UpstreamResponse response) {
+		Duration open = this.breaker.open(Breaker.Reason.CHALLENGE, response.retryAfterDuration());
+		log.warn("Session {}: {}; refusing work for {}", this.session, detail, open);
+		return new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance challenged this worker: " + detail, open);
 	}
 
 	private WorkerException protocolChanged(String detail) {
@@ -566,7 +582,8 @@ final class PerchanceClient {
 		String text = (result.get("text") instanceof String s) ? s : null;
 		byte[] bytes = (result.get("base64") instanceof String s) ? Base64.getDecoder().decode(s) : null;
 		String error = (result.get("error") instanceof String s) ? s : null;
-		return new UpstreamResponse(status, contentType, text, bytes, error);
+		String retryAfter = (result.get("retryAfter") instanceof String s) ? s : null;
+		return new UpstreamResponse(status, contentType, text, bytes, error, retryAfter);
 	}
 
 	/** Parses a JSON object whatever the content type said; null when the body is not one. */
@@ -598,6 +615,31 @@ final class PerchanceClient {
 
 	private static Duration min(Duration a, Duration b) {
 		return (a.compareTo(b) <= 0) ? a : b;
+	}
+
+	/** A JSON answer and the response it came in (for its headers). */
+	private record Answer(JsonNode node, UpstreamResponse response) {
+	}
+
+	/** The transient-failure budget of one job: verifyUser and generate spend from the same count. */
+	private static final class Attempts {
+
+		private final int limit;
+
+		private int failures;
+
+		Attempts(int limit) {
+			this.limit = limit;
+		}
+
+		int fail() {
+			return ++this.failures;
+		}
+
+		int limit() {
+			return this.limit;
+		}
+
 	}
 
 	static String randomFloat() {

@@ -51,7 +51,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private volatile boolean draining;
 
-	private volatile double averageGenerationMillis = INITIAL_GENERATION_ESTIMATE.toMillis();
+	private final WaitEstimator waits;
 
 	/**
 	 * Creates the pool; sessions start with the application context.
@@ -64,6 +64,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		this.metrics = metrics;
 		this.json = json;
 		this.queue = new JobQueue(properties.jobs().queueCapacity());
+		this.waits = new WaitEstimator(INITIAL_GENERATION_ESTIMATE, properties.jobs().generationTimeout(), System::nanoTime);
 		metrics.queueGauges(this.queue::depth, this.queue.capacity());
 		metrics.readySessionsGauge(() -> this.sessions.stream().filter(BrowserSession::canServe).count());
 	}
@@ -75,6 +76,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		}
 		this.draining = false;
 		this.queue.open();
+		// Before this worker's own sessions create theirs: only folders of dead workers can match.
+		StalePlaywrightFolders.forThisProcess().clean();
 		// A stopped pool may be started again (e.g. a paused application context): start from fresh sessions.
 		this.sessions.clear();
 		this.threads.clear();
@@ -114,8 +117,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		}
 		job.result().whenComplete((result, failure) -> {
 			if (result != null) {
-				double millis = result.generation().toMillis();
-				this.averageGenerationMillis = 0.8 * this.averageGenerationMillis + 0.2 * millis;
+				this.waits.record(result.generation());
 			}
 		});
 		return job;
@@ -161,8 +163,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	}
 
 	private Duration estimateWait(long serving) {
-		double millis = (this.queue.depth() + 1) * this.averageGenerationMillis / Math.max(1, serving);
-		return Duration.ofMillis(Math.max(1000, (long) millis));
+		return this.waits.estimate(this.queue.depth(), serving);
 	}
 
 	@Override
