@@ -5,6 +5,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -32,6 +34,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private static final Logger log = LoggerFactory.getLogger(SessionPool.class);
 
+	private static final Duration CALLER_WATCH = Duration.ofSeconds(1);
+
 	// Used for Retry-After until real generations have been timed.
 	private static final Duration INITIAL_GENERATION_ESTIMATE = Duration.ofSeconds(8);
 
@@ -48,6 +52,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
 	private volatile boolean running;
+
+	// Watches the callers of queued jobs, so a disconnected caller frees its queue place at once.
+	private ScheduledExecutorService callerWatch;
 
 	private volatile boolean draining;
 
@@ -89,6 +96,13 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			this.threads.add(thread);
 			thread.start();
 		}
+		this.callerWatch = Executors.newSingleThreadScheduledExecutor((r) -> {
+			Thread thread = new Thread(r, "caller-watch");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.callerWatch.scheduleWithFixedDelay(this::dropQueuedJobsOfGoneCallers, CALLER_WATCH.toMillis(),
+				CALLER_WATCH.toMillis(), TimeUnit.MILLISECONDS);
 		this.running = true;
 		log.info("Started {} browser session(s) ({}), queue capacity {}", this.sessions.size(),
 				this.properties.browser().engine().id(), this.queue.capacity());
@@ -98,11 +112,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * Accepts a job or refuses it at once.
 	 * @param spec what to generate
 	 * @param requestId the caller's request id
+	 * @param deadline the job's deadline from now: the caller's remaining budget, at most {@code GENERATION_TIMEOUT}
 	 * @return the queued job
 	 * @throws WorkerException {@code shutting-down}, {@code upstream-rate-limited}, {@code upstream-challenge},
 	 * {@code browser-unavailable} or {@code queue-full}
 	 */
-	public Job submit(GenerationSpec spec, String requestId) {
+	public Job submit(GenerationSpec spec, String requestId, Duration deadline) {
 		if (this.draining || !this.running) {
 			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
 		}
@@ -110,7 +125,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		if (serving == 0) {
 			throw noSessionCanServe();
 		}
-		Job job = new Job(spec, requestId, this.properties.jobs().generationTimeout());
+		Job job = new Job(spec, requestId, deadline);
 		if (!this.queue.offer(job)) {
 			throw new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
@@ -121,6 +136,21 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			}
 		});
 		return job;
+	}
+
+	private void dropQueuedJobsOfGoneCallers() {
+		try {
+			for (Job job : this.queue.snapshot()) {
+				if (job.state() == Job.State.QUEUED && job.callerGone() && job.cancel()) {
+					this.queue.remove(job);
+					jobDropped(job, "caller-gone");
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			// Never let the watch die: the next round tries again.
+			log.warn("Watching callers failed: {}", ex.toString());
+		}
 	}
 
 	/**
@@ -229,6 +259,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 				return;
 			}
 			this.draining = true;
+		}
+		if (this.callerWatch != null) {
+			this.callerWatch.shutdownNow();
 		}
 		List<Job> queued = this.queue.closeAndDrain();
 		for (Job job : queued) {

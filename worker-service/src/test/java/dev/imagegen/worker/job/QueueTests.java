@@ -51,7 +51,7 @@ class QueueTests extends WorkerTestBase {
 	@Test
 	void aQueuedJobWhoseCallerWentAwayIsDroppedWithoutTouchingPerchance() throws Exception {
 		generate(body("warm the key"));
-		Emulator.config(Map.of("generateLatencyMs", 2500));
+		Emulator.config(Map.of("generateLatencyMs", 4500));
 		double droppedBefore = this.metrics.droppedCount("caller-gone");
 		CompletableFuture<HttpResponse<byte[]>> running = CompletableFuture.supplyAsync(() -> generate(body("keeps the session busy")));
 		await().atMost(Duration.ofSeconds(10))
@@ -68,9 +68,35 @@ class QueueTests extends WorkerTestBase {
 		}
 
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.metrics.droppedCount("caller-gone") > droppedBefore);
+		// Removed from the queue while the session is still busy, not only when a session would start it.
+		assertThat(this.pool.snapshot().depth()).isZero();
+		assertThat(running).isNotDone();
 		assertThat(running.join().statusCode()).isEqualTo(200);
 		assertThat(this.pool.snapshot().depth()).isZero();
 		assertThat(Emulator.log("/api/generate", Emulator.prompt("nobody waits for me"))).isEmpty();
+	}
+
+	@Test
+	void aRunningJobWhoseCallerWentAwayStopsAtTheNextStep() throws Exception {
+		generate(body("warm the key"));
+		Emulator.config(Map.of("generateLatencyMs", 1500));
+		double droppedBefore = this.metrics.droppedCount("caller-gone");
+		int downloadsBefore = Emulator.log("/api/downloadTemporaryImageViaProxy").size();
+
+		String json = "{\"prompt\":\"gone while running\"}";
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			OutputStream out = socket.getOutputStream();
+			out.write(("POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+					+ json.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + json).getBytes(StandardCharsets.UTF_8));
+			out.flush();
+			await().atMost(Duration.ofSeconds(10))
+				.until(() -> !Emulator.log("/api/generate", Emulator.prompt("gone while running")).isEmpty());
+		}
+
+		await().atMost(Duration.ofSeconds(15)).until(() -> this.metrics.droppedCount("caller-gone") > droppedBefore);
+		// The generate step ran to its end; the download step after it never started.
+		assertThat(Emulator.log("/api/downloadTemporaryImageViaProxy")).hasSize(downloadsBefore);
+		assertThat(generate(body("the session is free again")).statusCode()).isEqualTo(200);
 	}
 
 }
