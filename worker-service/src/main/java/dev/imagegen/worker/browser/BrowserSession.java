@@ -38,6 +38,9 @@ final class BrowserSession implements Runnable {
 
 	private static final long POLL_MILLIS = 200;
 
+	/** How often an idle session makes a Playwright call so that crash and close events arrive. */
+	static final Duration IDLE_PING = Duration.ofSeconds(3);
+
 	/** Life-cycle states as reported on {@code /health}. */
 	enum State {
 
@@ -104,6 +107,9 @@ final class BrowserSession implements Runnable {
 	private volatile boolean browserClosed;
 
 	private volatile long retryAtNanos;
+
+	// Session thread only.
+	private long lastPingNanos;
 
 	private Playwright playwright;
 
@@ -218,6 +224,10 @@ final class BrowserSession implements Runnable {
 					if (job != null) {
 						runJob(job);
 						this.jobsSinceLaunch++;
+						this.lastPingNanos = System.nanoTime();
+					}
+					else {
+						pingWhileIdle();
 					}
 				}
 				catch (BrowserCrashedException ex) {
@@ -272,6 +282,26 @@ final class BrowserSession implements Runnable {
 		this.state = State.RECYCLING;
 		this.metrics.browserRestart(this.id, "recycle");
 		return true;
+	}
+
+	/**
+	 * playwright-java reads its connection to the driver only while a call is in progress, so the close and
+	 * crash events of a browser that dies while the session is idle would wait for the next job (which then
+	 * fails on it) while {@code /health} says ready. A cheap browser-level call every few seconds lets them in;
+	 * the next round of the loop then relaunches.
+	 */
+	private void pingWhileIdle() {
+		long now = System.nanoTime();
+		if (this.context == null || now - this.lastPingNanos < IDLE_PING.toNanos()) {
+			return;
+		}
+		this.lastPingNanos = now;
+		try {
+			this.context.cookies(this.properties.perchance().base());
+		}
+		catch (PlaywrightException ex) {
+			this.browserClosed = true;
+		}
 	}
 
 	private void pause() throws InterruptedException {

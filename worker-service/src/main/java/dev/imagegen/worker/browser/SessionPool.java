@@ -36,6 +36,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private static final Duration CALLER_WATCH = Duration.ofSeconds(1);
 
+	// How long all sessions together may take to close their browsers after the grace period.
+	private static final Duration STOP_JOIN = Duration.ofSeconds(10);
+
 	// Used for Retry-After until real generations have been timed.
 	private static final Duration INITIAL_GENERATION_ESTIMATE = Duration.ofSeconds(8);
 
@@ -285,9 +288,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			}
 			session.stop();
 		}
+		// Every session was told to stop above and closes its browser on its own thread, in parallel: one
+		// bound for all of them, not one per session in turn.
+		long joinEnd = System.nanoTime() + STOP_JOIN.toNanos();
 		for (Thread thread : this.threads) {
 			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
+				thread.join(Math.max(1, (joinEnd - System.nanoTime()) / 1_000_000));
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();

@@ -75,6 +75,25 @@ class BrowserCrashTests extends WorkerTestBase {
 		assertThat(generate(body("after the crash")).statusCode()).isEqualTo(200);
 	}
 
+	@Test
+	void aBrowserKilledWhileIdleIsNoticedWithoutAJob() {
+		double restartsBefore = restarts();
+		Path profile = this.pool.profiles().get(1);
+		List<ProcessHandle> browsers = ProcessHandle.current()
+			.descendants()
+			.filter((p) -> p.info().commandLine().map((c) -> c.contains(profile.toString())).orElse(false))
+			.toList();
+		assertThat(browsers).as("browser processes of %s", profile).isNotEmpty();
+
+		browsers.forEach(ProcessHandle::destroyForcibly);
+
+		// No job is sent: only the idle ping can bring the crash to light.
+		await().atMost(Duration.ofSeconds(30)).until(() -> restarts() > restartsBefore);
+		assertThat(Emulator.log("/api/generate")).isEmpty();
+		await().atMost(Duration.ofSeconds(60))
+			.until(() -> this.pool.snapshot().sessions().stream().allMatch(SessionSnapshot::canServe));
+	}
+
 	private int busySession() {
 		List<SessionSnapshot> sessions = this.pool.snapshot().sessions();
 		for (int i = 0; i < sessions.size(); i++) {
