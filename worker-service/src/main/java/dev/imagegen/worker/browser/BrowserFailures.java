@@ -24,9 +24,14 @@ final class BrowserFailures {
 		int start = text.indexOf("message='");
 		if (start >= 0) {
 			int from = start + "message='".length();
-			int end = firstOf(text, from, "'\n  name=", "'\n  stack=", "'\n}");
+			// The message part ends where the name or the stack begins (with or without a closing quote).
+			int end = firstOf(text, from, "\n  name=", "\n  stack=", "\n}");
 			String prefix = text.substring(0, start).replace("Error {", "").strip();
-			text = (prefix.isEmpty() ? "" : prefix + " ") + text.substring(from, (end >= 0) ? end : text.length());
+			String part = text.substring(from, (end >= 0) ? end : text.length()).strip();
+			if (part.endsWith("'")) {
+				part = part.substring(0, part.length() - 1);
+			}
+			text = (prefix.isEmpty() ? "" : prefix + " ") + part;
 		}
 		if (profileDir != null) {
 			text = text.replace(profileDir.toAbsolutePath().toString(), "<profile-dir>")

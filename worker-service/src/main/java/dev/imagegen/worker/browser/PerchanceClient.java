@@ -1,6 +1,5 @@
 package dev.imagegen.worker.browser;
 
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -9,6 +8,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -17,6 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 import com.microsoft.playwright.Page;
 import org.slf4j.Logger;
@@ -464,25 +467,41 @@ final class PerchanceClient {
 		return null;
 	}
 
+	/**
+	 * Checks the image's size from its header (ImageReader), without decoding the pixels on the session
+	 * thread: a JPEG returned as it is never needs them, a transcoding decodes them on an encoder thread.
+	 */
 	private UpstreamImage decode(GenerationSpec spec, UpstreamResponse response, String imageId, long seed,
 			boolean maybeNsfw, String extension) {
-		BufferedImage image;
-		try {
-			image = ImageIO.read(new ByteArrayInputStream(response.bytes()));
+		int width = -1;
+		int height = -1;
+		try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(response.bytes()))) {
+			Iterator<ImageReader> readers = (in != null) ? ImageIO.getImageReaders(in) : Collections.emptyIterator();
+			if (readers.hasNext()) {
+				ImageReader reader = readers.next();
+				try {
+					reader.setInput(in, true, true);
+					width = reader.getWidth(0);
+					height = reader.getHeight(0);
+				}
+				finally {
+					reader.dispose();
+				}
+			}
 		}
 		catch (IOException | RuntimeException ex) {
-			image = null;
+			width = -1;
 		}
-		if (image == null) {
-			log.warn("Session {}: the image could not be decoded (Content-Type {})", this.session, response.contentType());
+		if (width < 0 || height < 0) {
+			log.warn("Session {}: the image could not be read (Content-Type {})", this.session, response.contentType());
 			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image could not be decoded");
 		}
-		if (image.getWidth() != spec.shape().width() || image.getHeight() != spec.shape().height()) {
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image is " + image.getWidth() + "x"
-					+ image.getHeight() + ", expected " + spec.shape().resolution());
+		if (width != spec.shape().width() || height != spec.shape().height()) {
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image is " + width + "x" + height
+					+ ", expected " + spec.shape().resolution());
 		}
-		return new UpstreamImage(response.bytes(), mediaType(response.contentType(), extension), image, imageId, seed,
-				maybeNsfw);
+		return new UpstreamImage(response.bytes(), mediaType(response.contentType(), extension), width, height, imageId,
+				seed, maybeNsfw);
 	}
 
 	private static String mediaType(String contentType, String extension) {

@@ -239,22 +239,6 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		return new PoolSnapshot(status, list, this.queue.depth(), this.queue.capacity());
 	}
 
-	/**
-	 * Whether at least one session can take a job (readiness).
-	 * @return true when one is ready
-	 */
-	public boolean anyReady() {
-		return this.running && !this.draining && this.sessions.stream().anyMatch(BrowserSession::canServe);
-	}
-
-	/**
-	 * The profile directory of each session (tests use it to find a session's browser process).
-	 * @return profile directories, by session index
-	 */
-	public List<java.nio.file.Path> profiles() {
-		return this.sessions.stream().map(BrowserSession::profile).toList();
-	}
-
 	@Override
 	public void stop() {
 		synchronized (this) {

@@ -28,7 +28,7 @@ import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
-import dev.imagegen.worker.problem.RequestIdFilter;
+import dev.imagegen.worker.request.RequestIdFilter;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
@@ -130,8 +130,8 @@ class GenerateController {
 		return ResponseEntity.ok()
 			.contentType(MediaType.parseMediaType(spec.format().mediaType()))
 			.header("X-Seed", Long.toString(image.seed()))
-			.header("X-Image-Width", Integer.toString(image.decoded().getWidth()))
-			.header("X-Image-Height", Integer.toString(image.decoded().getHeight()))
+			.header("X-Image-Width", Integer.toString(image.width()))
+			.header("X-Image-Height", Integer.toString(image.height()))
 			.header("X-Upstream-Image-Id", image.imageId())
 			.header("X-Maybe-Nsfw", Boolean.toString(image.maybeNsfw()))
 			.header("X-Queue-Wait-Ms", Long.toString(queueWait.toMillis()))

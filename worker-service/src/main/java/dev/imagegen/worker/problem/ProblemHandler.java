@@ -23,6 +23,8 @@ import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
+import dev.imagegen.worker.request.RequestIdFilter;
+
 /**
  * The worker's one exception handler: every failure becomes RFC 9457 problem+json with a stable type,
  * the request id, and {@code Retry-After} where waiting helps.

@@ -12,6 +12,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
 
+import dev.imagegen.worker.request.RequestIdFilter;
+
 /**
  * Writes an RFC 9457 problem straight to a servlet response, for the places outside Spring MVC's exception
  * handling: filters, the {@code /error} page and Tomcat's own error reports.

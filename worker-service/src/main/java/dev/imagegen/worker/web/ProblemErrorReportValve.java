@@ -15,7 +15,7 @@ import org.springframework.http.HttpStatus;
 
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.ProblemWriter;
-import dev.imagegen.worker.problem.RequestIdFilter;
+import dev.imagegen.worker.request.RequestIdFilter;
 
 /**
  * Tomcat's error report for what it answers itself, before the application runs: a URL with an encoded

@@ -57,7 +57,7 @@ class BrowserCrashTests extends WorkerTestBase {
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> this.pool.snapshot().sessions().stream().anyMatch((s) -> s.state().equals("busy")));
 		int busy = busySession();
-		Path profile = this.pool.profiles().get(busy);
+		Path profile = profileOf(busy);
 		List<ProcessHandle> browsers = ProcessHandle.current()
 			.descendants()
 			.filter((p) -> p.info().commandLine().map((c) -> c.contains(profile.toString())).orElse(false))
@@ -78,7 +78,7 @@ class BrowserCrashTests extends WorkerTestBase {
 	@Test
 	void aBrowserKilledWhileIdleIsNoticedWithoutAJob() {
 		double restartsBefore = restarts();
-		Path profile = this.pool.profiles().get(1);
+		Path profile = profileOf(1);
 		List<ProcessHandle> browsers = ProcessHandle.current()
 			.descendants()
 			.filter((p) -> p.info().commandLine().map((c) -> c.contains(profile.toString())).orElse(false))

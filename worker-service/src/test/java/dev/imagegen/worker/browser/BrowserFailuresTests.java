@@ -36,6 +36,20 @@ class BrowserFailuresTests {
 	}
 
 	@Test
+	void aLaunchFailureKeepsItsMessageWithoutTheStack() {
+		String message = """
+				Error {
+				  message='Failed to launch chromium because executable doesn't exist at /nonexistent/chromium
+				  name='Error
+				  stack='Error: Failed to launch chromium because executable doesn't exist at /nonexistent/chromium
+				    at Chromium._prepareToLaunch (/tmp/playwright-java-1187/package/lib/server/browserType.js:178:15)
+				}""";
+
+		assertThat(BrowserFailures.summary(message, PROFILES))
+			.isEqualTo("Failed to launch chromium because executable doesn't exist at /nonexistent/chromium");
+	}
+
+	@Test
 	void aPlainMessageIsKeptOnOneLineAndBounded() {
 		assertThat(BrowserFailures.summary("Executable doesn't exist\nat /x", PROFILES)).isEqualTo("Executable doesn't exist at /x");
 		assertThat(BrowserFailures.summary("x".repeat(2000), PROFILES)).hasSize(BrowserFailures.MAX_LENGTH + 1);

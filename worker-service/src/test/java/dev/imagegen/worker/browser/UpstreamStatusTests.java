@@ -275,7 +275,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertThat(health.path("status").asString()).isEqualTo("DOWN");
 		assertThat(healthResponse.statusCode()).isEqualTo(503);
 
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 		assertThat(generate(body("after the window")).statusCode()).isEqualTo(200);
 		assertThat(json(send("GET", "/health", null)).path("sessions").get(0).path("breaker").path("state").asString())
 			.isEqualTo("closed");
@@ -294,7 +294,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertThat(Emulator.log("/api/generate", Emulator.prompt("three"))).isEmpty();
 		assertThat(Emulator.log("/api/generate", (e) -> "too_many_requests".equals(e.path("outcome").asString())))
 			.hasSize(1);
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 	}
 
 	@Test
@@ -307,7 +307,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertProblem(generate(body("download limited")), 503, "upstream-rate-limited");
 		assertThat(Emulator.log("/api/downloadTemporaryImageViaProxy")).hasSize(downloadsBefore + 1);
 		assertThat(Emulator.log("/api/downloadTemporaryImage")).isEmpty();
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 	}
 
 	@Test
@@ -316,7 +316,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		Emulator.expireKeys();
 
 		assertProblem(generate(body("verify limited")), 503, "upstream-rate-limited");
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 	}
 
 	@Test

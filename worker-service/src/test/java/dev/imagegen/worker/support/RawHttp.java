@@ -73,10 +73,11 @@ public final class RawHttp {
 	}
 
 	private static Response parse(byte[] bytes) {
-		String text = new String(bytes, StandardCharsets.UTF_8);
-		int end = text.indexOf("\r\n\r\n");
-		String head = (end >= 0) ? text.substring(0, end) : text;
-		String body = (end >= 0) ? text.substring(end + 4) : "";
+		String all = new String(bytes, StandardCharsets.ISO_8859_1);
+		int end = all.indexOf("\r\n\r\n");
+		String head = (end >= 0) ? all.substring(0, end) : all;
+		// ISO-8859-1 keeps one char per byte, so indexes are byte offsets; the body is decoded as UTF-8 at the end.
+		String rawBody = (end >= 0) ? all.substring(end + 4) : "";
 		String[] lines = head.split("\r\n");
 		int status = (lines.length > 0 && lines[0].length() >= 12) ? Integer.parseInt(lines[0].substring(9, 12)) : -1;
 		Map<String, String> headers = new LinkedHashMap<>();
@@ -87,8 +88,9 @@ public final class RawHttp {
 			}
 		}
 		if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-			body = dechunk(body);
+			rawBody = dechunk(rawBody);
 		}
+		String body = new String(rawBody.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
 		return new Response(status, headers, body);
 	}
 
@@ -100,7 +102,11 @@ public final class RawHttp {
 			if (lineEnd < 0) {
 				break;
 			}
-			int size = Integer.parseInt(body.substring(at, lineEnd).split(";")[0].trim(), 16);
+			String sizeField = body.substring(at, lineEnd).split(";")[0].trim();
+			if (sizeField.isEmpty()) {
+				break;
+			}
+			int size = Integer.parseInt(sizeField, 16);
 			if (size == 0) {
 				break;
 			}

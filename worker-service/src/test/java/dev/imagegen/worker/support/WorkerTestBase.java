@@ -63,6 +63,12 @@ public abstract class WorkerTestBase {
 	@Autowired
 	protected SessionPool pool;
 
+	@Autowired
+	private io.micrometer.core.instrument.MeterRegistry meters;
+
+	@org.springframework.beans.factory.annotation.Value("${imagegen.worker.browser.profile-dir}")
+	private Path profileDir;
+
 	@DynamicPropertySource
 	static void workerProperties(DynamicPropertyRegistry registry) {
 		String executable = System.getProperty("test.browser.executable", "/usr/bin/chromium");
@@ -123,6 +129,35 @@ public abstract class WorkerTestBase {
 	void restoreEmulatorDefaults() {
 		// A context that starts next warms up against the emulator before its first test resets it.
 		Emulator.reset();
+	}
+
+	/**
+	 * The profile folder of one session (to find its browser processes).
+	 * @param index the session index
+	 * @return the folder
+	 */
+	protected Path profileOf(int index) {
+		return this.profileDir.resolve("session-" + index);
+	}
+
+	/**
+	 * Jobs dropped without generating, for one reason.
+	 * @param reason e.g. {@code caller-gone}
+	 * @return the count so far
+	 */
+	protected double dropped(String reason) {
+		io.micrometer.core.instrument.Counter counter = this.meters.find("imagegen.worker.jobs.dropped")
+			.tag("reason", reason)
+			.counter();
+		return (counter != null) ? counter.count() : 0;
+	}
+
+	/**
+	 * Whether at least one session can take a job now.
+	 * @return true when one can
+	 */
+	protected boolean anySessionServes() {
+		return this.pool.snapshot().sessions().stream().anyMatch((s) -> s.canServe());
 	}
 
 	private boolean allSessionsServe() {

@@ -1,4 +1,4 @@
-package dev.imagegen.worker.problem;
+package dev.imagegen.worker.request;
 
 import java.io.IOException;
 import java.util.UUID;
