@@ -37,46 +37,16 @@ import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
- * The Perchance protocol (docs/perchance-protocol.md) spoken from one page on the image-API origin.
- * Every upstream call is an in-page {@code fetch}, so Cloudflare sees the browser's cookies and TLS; user text
- * only ever travels as the argument object of {@code page.evaluate}, never inside the script. Used by the one
- * thread that owns the page.
+ * The Perchance protocol (docs/perchance-protocol.md) spoken from one page on the image-API origin: key,
+ * generate with its status table and retry counters, download and image checks. Every upstream call goes
+ * through a {@link Transport} (in production an in-page {@code fetch}). Used by the one thread that owns the
+ * page.
  */
 final class PerchanceClient {
 
 	private static final Logger log = LoggerFactory.getLogger(PerchanceClient.class);
 
 	private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-
-	// The timer also covers reading the body, so a truncated or stalled body cannot hang the session.
-	private static final String FETCH_SCRIPT = """
-			async (a) => {
-			  const ctrl = new AbortController();
-			  const timer = setTimeout(() => ctrl.abort(), a.timeoutMs);
-			  try {
-			    const init = { method: a.method, signal: ctrl.signal, credentials: 'include', cache: 'no-store' };
-			    if (a.body !== null && a.body !== undefined) {
-			      init.body = a.body;
-			      init.headers = { 'Content-Type': 'text/plain;charset=UTF-8' };
-			    }
-			    const r = await fetch(a.url, init);
-			    const contentType = r.headers.get('content-type');
-			    if (a.binary && r.status === 200) {
-			      const buf = new Uint8Array(await r.arrayBuffer());
-			      let s = '';
-			      for (let i = 0; i < buf.length; i += 0x8000) {
-			        s += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
-			      }
-			      return { status: r.status, contentType: contentType, retryAfter: r.headers.get('retry-after'), base64: btoa(s) };
-			    }
-			    return { status: r.status, contentType: contentType, retryAfter: r.headers.get('retry-after'), text: await r.text() };
-			  } catch (e) {
-			    return { status: -1, error: (e && e.name) ? String(e.name) : 'Error', message: String(e) };
-			  } finally {
-			    clearTimeout(timer);
-			  }
-			}
-			""";
 
 	private static final String TURNSTILE_SCRIPT = """
 			() => {
@@ -89,6 +59,8 @@ final class PerchanceClient {
 			""";
 
 	private final Page page;
+
+	private final Transport transport;
 
 	private final WorkerProperties.Perchance perchance;
 
@@ -113,7 +85,17 @@ final class PerchanceClient {
 
 	PerchanceClient(Page page, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics, Breaker breaker,
 			String session) {
+		this(page, new PageTransport(page), properties, json, metrics, breaker, session);
+	}
+
+	/**
+	 * @param page the page for navigation and the Turnstile widget (may be null where neither is used)
+	 * @param transport how upstream requests are sent
+	 */
+	PerchanceClient(Page page, Transport transport, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics,
+			Breaker breaker, String session) {
 		this.page = page;
+		this.transport = transport;
 		this.perchance = properties.perchance();
 		this.retry = properties.retry();
 		this.json = json;
@@ -585,24 +567,7 @@ final class PerchanceClient {
 	}
 
 	private UpstreamResponse fetch(String method, String url, String body, boolean binary, Budget budget) {
-		Duration timeout = budget.stepTimeout(this.perchance.stepTimeout());
-		Map<String, Object> args = new LinkedHashMap<>();
-		args.put("url", url);
-		args.put("method", method);
-		args.put("body", body);
-		args.put("binary", binary);
-		args.put("timeoutMs", (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-		Object raw = this.page.evaluate(FETCH_SCRIPT, args);
-		if (!(raw instanceof Map<?, ?> result)) {
-			return new UpstreamResponse(-1, null, null, null, "NoResult");
-		}
-		int status = (result.get("status") instanceof Number n) ? n.intValue() : -1;
-		String contentType = (result.get("contentType") instanceof String s) ? s : null;
-		String text = (result.get("text") instanceof String s) ? s : null;
-		byte[] bytes = (result.get("base64") instanceof String s) ? Base64.getDecoder().decode(s) : null;
-		String error = (result.get("error") instanceof String s) ? s : null;
-		String retryAfter = (result.get("retryAfter") instanceof String s) ? s : null;
-		return new UpstreamResponse(status, contentType, text, bytes, error, retryAfter);
+		return this.transport.send(method, url, body, binary, budget.stepTimeout(this.perchance.stepTimeout()));
 	}
 
 	/** Parses a JSON object whatever the content type said; null when the body is not one. */
