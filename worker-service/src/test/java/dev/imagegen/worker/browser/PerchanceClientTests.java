@@ -261,6 +261,24 @@ class PerchanceClientTests {
 		assertThat(failure.getMessage()).doesNotContain("secret_upstream_words");
 	}
 
+	@Test
+	void anAbandonedGenerationIsSettledInsideTheNextJobsBudget() {
+		trusted();
+		// No answer within the step: Perchance may still be rendering for this key.
+		this.transport.on("/api/generate", new UpstreamResponse(-1, null, null, null, "AbortError"));
+		this.transport.on("/api/awaitExistingGenerationRequest", status("finished"));
+		failure();
+		assertThat(this.client.hasOrphanedGeneration()).isTrue();
+
+		this.client.settleOrphanedGeneration(Budget.of(Duration.ofMillis(800)));
+
+		assertThat(this.client.hasOrphanedGeneration()).isFalse();
+		int await = this.transport.sent.size() - 1;
+		assertThat(this.transport.sent.get(await)).contains("/api/awaitExistingGenerationRequest");
+		// The wait is cut to the job's remaining time, not the 5 s step limit.
+		assertThat(this.transport.timeouts.get(await)).isLessThanOrEqualTo(Duration.ofMillis(800));
+	}
+
 	private UpstreamImage generate() {
 		return this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)));
 	}
@@ -341,6 +359,8 @@ class PerchanceClientTests {
 
 		private final List<String> sent = new ArrayList<>();
 
+		private final List<Duration> timeouts = new ArrayList<>();
+
 		void on(String path, UpstreamResponse... answers) {
 			this.script.computeIfAbsent(path, (p) -> new ArrayDeque<>()).addAll(List.of(answers));
 		}
@@ -356,6 +376,7 @@ class PerchanceClientTests {
 		@Override
 		public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout) {
 			this.sent.add(url);
+			this.timeouts.add(timeout);
 			for (Map.Entry<String, Deque<UpstreamResponse>> entry : this.script.entrySet()) {
 				if (url.contains(entry.getKey()) && !entry.getValue().isEmpty()) {
 					Deque<UpstreamResponse> answers = entry.getValue();
