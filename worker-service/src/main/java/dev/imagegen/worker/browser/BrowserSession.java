@@ -38,6 +38,9 @@ final class BrowserSession implements Runnable {
 
 	private static final long POLL_MILLIS = 200;
 
+	/** How often an idle session makes a Playwright call so that crash and close events arrive. */
+	static final Duration IDLE_PING = Duration.ofSeconds(3);
+
 	/** Life-cycle states as reported on {@code /health}. */
 	enum State {
 
@@ -82,7 +85,7 @@ final class BrowserSession implements Runnable {
 
 	private final SessionEvents events;
 
-	private final Breaker breaker = new Breaker();
+	private final Breaker breaker;
 
 	private final Path profile;
 
@@ -105,6 +108,9 @@ final class BrowserSession implements Runnable {
 
 	private volatile long retryAtNanos;
 
+	// Session thread only.
+	private long lastPingNanos;
+
 	private Playwright playwright;
 
 	private BrowserContext context;
@@ -121,6 +127,7 @@ final class BrowserSession implements Runnable {
 		this.metrics = metrics;
 		this.events = events;
 		this.profile = properties.browser().profileDir().resolve(this.id);
+		this.breaker = new Breaker(properties.breaker().firstOpenDuration(), properties.breaker().openDuration());
 	}
 
 	String id() {
@@ -210,13 +217,6 @@ final class BrowserSession implements Runnable {
 						pause();
 						continue;
 					}
-					if (this.client.hasOrphanedGeneration()) {
-						// Busy until Perchance has finished the generation a job abandoned: queued jobs keep
-						// waiting (and may expire) rather than start with a collision.
-						this.state = State.BUSY;
-						this.client.settleOrphanedGeneration();
-						this.state = State.READY;
-					}
 					if (recycleDue()) {
 						continue;
 					}
@@ -224,11 +224,15 @@ final class BrowserSession implements Runnable {
 					if (job != null) {
 						runJob(job);
 						this.jobsSinceLaunch++;
+						this.lastPingNanos = System.nanoTime();
+					}
+					else {
+						pingWhileIdle();
 					}
 				}
 				catch (BrowserCrashedException ex) {
 					failures++;
-					recover("the browser crashed or disconnected: " + ex.getMessage(), failures, State.RESTARTING);
+					recover("the browser crashed or disconnected: " + ex.getMessage(), ex, failures, State.RESTARTING);
 				}
 				catch (WorkerException ex) {
 					// Launch or key failure outside a job (rate limit and challenge opened the breaker already).
@@ -243,13 +247,12 @@ final class BrowserSession implements Runnable {
 				}
 				catch (PlaywrightException ex) {
 					failures++;
-					recover(ex.getMessage(), failures, State.FAILED);
+					recover(ex.getMessage(), ex, failures, State.FAILED);
 				}
 				catch (RuntimeException ex) {
 					// Never let the session thread die: start over with a fresh browser.
-					log.error("Session {} failed unexpectedly", this.id, ex);
 					failures++;
-					recover(ex.toString(), failures, State.FAILED);
+					recover(ex.toString(), ex, failures, State.FAILED);
 				}
 			}
 		}
@@ -281,15 +284,36 @@ final class BrowserSession implements Runnable {
 		return true;
 	}
 
+	/**
+	 * playwright-java reads its connection to the driver only while a call is in progress, so the close and
+	 * crash events of a browser that dies while the session is idle would wait for the next job (which then
+	 * fails on it) while {@code /health} says ready. A cheap browser-level call every few seconds lets them in;
+	 * the next round of the loop then relaunches.
+	 */
+	private void pingWhileIdle() {
+		long now = System.nanoTime();
+		if (this.context == null || now - this.lastPingNanos < IDLE_PING.toNanos()) {
+			return;
+		}
+		this.lastPingNanos = now;
+		try {
+			this.context.cookies(this.properties.perchance().base());
+		}
+		catch (PlaywrightException ex) {
+			this.browserClosed = true;
+		}
+	}
+
 	private void pause() throws InterruptedException {
 		Duration left = this.breaker.remaining();
 		Thread.sleep(Math.max(10, Math.min(POLL_MILLIS, left.toMillis())));
 	}
 
-	private void recover(String reason, int failures, State next) throws InterruptedException {
-		String message = (reason != null) ? reason.lines().findFirst().orElse(reason) : "unknown";
+	private void recover(String reason, Throwable cause, int failures, State next) throws InterruptedException {
+		String message = BrowserFailures.summary(reason, this.properties.browser().profileDir());
 		this.lastError = "browser: " + message;
-		log.warn("Session {}: {}; relaunching", this.id, message);
+		// The log keeps everything (Playwright's message spans lines: browser logs, call log, stack).
+		log.warn("Session {}: {}; relaunching", this.id, message, cause);
 		closeBrowser();
 		this.state = next;
 		this.metrics.browserRestart(this.id, "failure");
@@ -319,7 +343,9 @@ final class BrowserSession implements Runnable {
 			Files.createDirectories(this.profile);
 		}
 		catch (java.io.IOException ex) {
-			throw new WorkerException(Problem.BROWSER_UNAVAILABLE, "Cannot create the profile directory " + this.profile);
+			log.error("Session {}: cannot create the profile directory {}", this.id, this.profile, ex);
+			throw new WorkerException(Problem.BROWSER_UNAVAILABLE,
+					"Cannot create the browser profile directory (BROWSER_PROFILE_DIR); see the worker log");
 		}
 		this.browserClosed = false;
 		try {
@@ -383,7 +409,13 @@ final class BrowserSession implements Runnable {
 		this.current = job;
 		this.state = State.BUSY;
 		try {
-			UpstreamImage image = this.client.generate(job.spec(), Budget.of(job));
+			Budget budget = Budget.of(job);
+			if (this.client.hasOrphanedGeneration()) {
+				// Settled inside this job's deadline, not before taking it: queued jobs never age past
+				// their deadlines behind a wait nobody counted.
+				this.client.settleOrphanedGeneration(budget);
+			}
+			UpstreamImage image = this.client.generate(job.spec(), budget);
 			this.lastSuccessAt = Instant.now();
 			this.lastError = null;
 			job.succeed(image);
@@ -403,7 +435,7 @@ final class BrowserSession implements Runnable {
 				handBack(job);
 				throw new BrowserCrashedException(ex.getMessage());
 			}
-			this.lastError = "browser: " + ex.getMessage().lines().findFirst().orElse("");
+			this.lastError = "browser: " + BrowserFailures.summary(ex.getMessage(), this.properties.browser().profileDir());
 			if (job.expired()) {
 				job.fail(new WorkerException(Problem.DEADLINE_EXCEEDED, "The job's deadline passed in the browser"));
 				return;

@@ -33,9 +33,12 @@ final class Budget {
 		return Duration.ofNanos(this.deadlineNanos - System.nanoTime());
 	}
 
-	/** Stops the conversation when the caller has gone or the deadline has passed. */
+	/**
+	 * Stops the conversation when the caller has gone or the deadline has passed: called at every step
+	 * boundary, so a running job whose caller disconnected frees its session at the next step.
+	 */
 	void check() {
-		if (this.job != null && this.job.finished()) {
+		if (this.job != null && (this.job.finished() || (this.job.callerGone() && this.job.cancel()))) {
 			throw new JobAbandonedException();
 		}
 		checkDeadline("before the next step");

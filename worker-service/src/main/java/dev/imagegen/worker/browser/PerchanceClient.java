@@ -1,6 +1,5 @@
 package dev.imagegen.worker.browser;
 
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -9,6 +8,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -17,6 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 import com.microsoft.playwright.Page;
 import org.slf4j.Logger;
@@ -34,46 +37,16 @@ import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
- * The Perchance protocol ({@code docs/perchance-protocol.md}) spoken from one page on the image-API origin.
- * Every upstream call is an in-page {@code fetch}, so Cloudflare sees the browser's cookies and TLS; user text
- * only ever travels as the argument object of {@code page.evaluate}, never inside the script. Used by the one
- * thread that owns the page.
+ * The Perchance protocol (docs/perchance-protocol.md) spoken from one page on the image-API origin: key,
+ * generate with its status table and retry counters, download and image checks. Every upstream call goes
+ * through a {@link Transport} (in production an in-page {@code fetch}). Used by the one thread that owns the
+ * page.
  */
 final class PerchanceClient {
 
 	private static final Logger log = LoggerFactory.getLogger(PerchanceClient.class);
 
 	private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-
-	// The timer also covers reading the body, so a truncated or stalled body cannot hang the session.
-	private static final String FETCH_SCRIPT = """
-			async (a) => {
-			  const ctrl = new AbortController();
-			  const timer = setTimeout(() => ctrl.abort(), a.timeoutMs);
-			  try {
-			    const init = { method: a.method, signal: ctrl.signal, credentials: 'include', cache: 'no-store' };
-			    if (a.body !== null && a.body !== undefined) {
-			      init.body = a.body;
-			      init.headers = { 'Content-Type': 'text/plain;charset=UTF-8' };
-			    }
-			    const r = await fetch(a.url, init);
-			    const contentType = r.headers.get('content-type');
-			    if (a.binary && r.status === 200) {
-			      const buf = new Uint8Array(await r.arrayBuffer());
-			      let s = '';
-			      for (let i = 0; i < buf.length; i += 0x8000) {
-			        s += String.fromCharCode.apply(null, buf.subarray(i, i + 0x8000));
-			      }
-			      return { status: r.status, contentType: contentType, base64: btoa(s) };
-			    }
-			    return { status: r.status, contentType: contentType, text: await r.text() };
-			  } catch (e) {
-			    return { status: -1, error: (e && e.name) ? String(e.name) : 'Error', message: String(e) };
-			  } finally {
-			    clearTimeout(timer);
-			  }
-			}
-			""";
 
 	private static final String TURNSTILE_SCRIPT = """
 			() => {
@@ -87,6 +60,8 @@ final class PerchanceClient {
 
 	private final Page page;
 
+	private final Transport transport;
+
 	private final WorkerProperties.Perchance perchance;
 
 	private final WorkerProperties.Retry retry;
@@ -96,8 +71,6 @@ final class PerchanceClient {
 	private final WorkerMetrics metrics;
 
 	private final Breaker breaker;
-
-	private final Duration breakerOpen;
 
 	private final String session;
 
@@ -112,13 +85,22 @@ final class PerchanceClient {
 
 	PerchanceClient(Page page, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics, Breaker breaker,
 			String session) {
+		this(page, new PageTransport(page), properties, json, metrics, breaker, session);
+	}
+
+	/**
+	 * @param page the page for navigation and the Turnstile widget (may be null where neither is used)
+	 * @param transport how upstream requests are sent
+	 */
+	PerchanceClient(Page page, Transport transport, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics,
+			Breaker breaker, String session) {
 		this.page = page;
+		this.transport = transport;
 		this.perchance = properties.perchance();
 		this.retry = properties.retry();
 		this.json = json;
 		this.metrics = metrics;
 		this.breaker = breaker;
-		this.breakerOpen = properties.breaker().openDuration();
 		this.session = session;
 	}
 
@@ -153,38 +135,44 @@ final class PerchanceClient {
 	}
 
 	/**
-	 * Obtains a user key: the trusted path, or the Turnstile path when verifyUser asks for a token.
+	 * Obtains a user key: the trusted path, or the Turnstile path when verifyUser asks for a token. Transient
+	 * failures of verifyUser (5xx, no answer, a body that is not JSON) are retried like generate's.
 	 */
 	void obtainKey(Budget budget) {
+		obtainKey(budget, new Attempts(this.retry.transientAttempts()));
+	}
+
+	private void obtainKey(Budget budget, Attempts attempts) {
 		this.key = null;
-		JsonNode answer = verifyUser(null, budget);
-		String status = text(answer, "status");
+		Answer answer = verifyUser(null, budget, attempts);
+		String status = text(answer.node(), "status");
 		boolean turnstile = "failed_verification".equals(status);
 		if (turnstile) {
-			answer = verifyUser(awaitTurnstileToken(budget), budget);
-			status = text(answer, "status");
+			answer = verifyUser(awaitTurnstileToken(budget), budget, attempts);
+			status = text(answer.node(), "status");
 		}
 		if ("already_verified".equals(status) || "success".equals(status)) {
-			useKey(answer, turnstile ? "turnstile" : "trusted");
+			useKey(answer.node(), turnstile ? "turnstile" : "trusted");
 			return;
 		}
 		if ("too_many_requests".equals(status)) {
 			this.metrics.keyVerification("rate-limited");
-			throw rateLimited("verifyUser answered too_many_requests");
+			throw rateLimited("verifyUser answered too_many_requests", answer.response());
 		}
 		this.metrics.keyVerification("failed");
+		log.warn("Session {}: verifyUser answered {}", this.session, answer.response().excerpt());
 		if (turnstile) {
-			throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
-					"Perchance refused the Turnstile token (" + status + ")", Duration.ofSeconds(30));
+			throw new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance refused the Turnstile token",
+					Duration.ofSeconds(30));
 		}
-		throw new WorkerException(Problem.UPSTREAM_FAILURE, "verifyUser answered an unknown status: " + status);
+		throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance's key verification answered an unknown status");
 	}
 
 	private void useKey(JsonNode answer, String outcome) {
 		String userKey = text(answer, "userKey");
 		if (userKey == null || userKey.isBlank()) {
 			this.metrics.keyVerification("failed");
-			throw protocolChanged("verifyUser answered " + text(answer, "status") + " without a userKey");
+			throw protocolChanged("Perchance's key verification succeeded without a user key");
 		}
 		this.key = userKey;
 		this.keyObtainedNanos = System.nanoTime();
@@ -192,15 +180,50 @@ final class PerchanceClient {
 		log.info("Session {}: obtained a user key ({})", this.session, outcome);
 	}
 
-	private JsonNode verifyUser(String token, Budget budget) {
-		String url = this.perchance.base() + "/api/verifyUser?thread=0&__cacheBust=" + randomFloat();
-		if (token != null) {
-			url += "&token=" + encode(token);
+	private Answer verifyUser(String token, Budget budget, Attempts attempts) {
+		while (true) {
+			// A fresh cache-buster per attempt, as the page makes one per call.
+			String url = this.perchance.base() + "/api/verifyUser?thread=0&__cacheBust=" + randomFloat();
+			if (token != null) {
+				url += "&token=" + encode(token);
+			}
+			UpstreamResponse response = fetch("GET", url, null, false, budget);
+			stopIfBlocked("verifyUser", "verifyUser", response);
+			String failure;
+			if (!response.answered()) {
+				countUnanswered("verifyUser", response);
+				budget.checkDeadline("calling verifyUser");
+				failure = response.timedOut() ? "no answer within the step timeout" : "connection failed (" + response.error() + ")";
+			}
+			else if (response.httpStatus() != 200) {
+				this.metrics.upstream("verifyUser", "http-" + response.httpStatus());
+				failure = "HTTP " + response.httpStatus();
+			}
+			else {
+				JsonNode node = readObject("verifyUser", response);
+				if (node != null) {
+					this.metrics.upstream("verifyUser", String.valueOf(text(node, "status")));
+					return new Answer(node, response);
+				}
+				failure = "a body that is not JSON";
+			}
+			retryOrFail(attempts, "verifyUser", failure, budget);
 		}
-		UpstreamResponse response = fetch("GET", url, null, false, budget);
-		JsonNode node = jsonOrFail("verifyUser", response, budget);
-		this.metrics.upstream("verifyUser", String.valueOf(text(node, "status")));
-		return node;
+	}
+
+	/**
+	 * Counts a transient failure against the job's one retry budget (shared by verifyUser and generate), then
+	 * backs off; fails the job once the budget is spent. The specifics go to the log, not to the caller.
+	 */
+	private void retryOrFail(Attempts attempts, String endpoint, String failure, Budget budget) {
+		int failures = attempts.fail();
+		if (failures > attempts.limit()) {
+			log.warn("Session {}: {} failed after {} attempts; last: {}", this.session, endpoint, failures, failure);
+			throw new WorkerException(Problem.UPSTREAM_FAILURE,
+					"Perchance kept failing (" + failures + " attempts); see the worker log for the request id");
+		}
+		log.info("Session {}: {} attempt {} failed ({}), retrying", this.session, endpoint, failures, failure);
+		budget.sleep(backoff(failures), "backing off");
 	}
 
 	private String awaitTurnstileToken(Budget budget) {
@@ -228,17 +251,18 @@ final class PerchanceClient {
 	}
 
 	/**
-	 * Waits for a generation this session abandoned earlier, so the next job does not start by colliding
-	 * with it ({@code waiting_for_prev_request_to_finish}).
+	 * Waits for a generation this session abandoned earlier, so the job does not start by colliding with it
+	 * ({@code waiting_for_prev_request_to_finish}). It spends from the job's own budget: the wait can never
+	 * carry a job past its deadline, and a job whose deadline passes meanwhile is answered at that deadline.
 	 */
-	void settleOrphanedGeneration() {
+	void settleOrphanedGeneration(Budget budget) {
 		boolean orphaned = this.orphanedGeneration;
 		this.orphanedGeneration = false;
 		if (!orphaned || this.key == null) {
 			return;
 		}
 		try {
-			awaitExisting(Budget.of(this.perchance.stepTimeout()));
+			awaitExisting(budget);
 		}
 		catch (WorkerException ex) {
 			log.info("Session {}: waiting for an abandoned generation failed: {}", this.session, ex.getMessage());
@@ -249,7 +273,7 @@ final class PerchanceClient {
 	 * Runs one generation: POST with retries as the protocol table says, then download and check the image.
 	 */
 	UpstreamImage generate(GenerationSpec spec, Budget budget) {
-		int transientFailures = 0;
+		Attempts attempts = new Attempts(this.retry.transientAttempts());
 		int awaits = 0;
 		boolean reverified = false;
 		boolean adCodeRefreshed = false;
@@ -257,7 +281,7 @@ final class PerchanceClient {
 		while (true) {
 			budget.check();
 			if (this.key == null) {
-				obtainKey(budget);
+				obtainKey(budget, attempts);
 			}
 			String requestId = randomFloat();
 			String url = this.perchance.base() + "/api/generate?userKey=" + encode(this.key) + "&requestId=" + requestId
@@ -307,7 +331,7 @@ final class PerchanceClient {
 						}
 						reverified = true;
 						log.info("Session {}: key rejected ({}), verifying again", this.session, status);
-						obtainKey(budget);
+						obtainKey(budget, attempts);
 						continue;
 					}
 					case "invalid_ad_access_code" -> {
@@ -320,7 +344,7 @@ final class PerchanceClient {
 					}
 					case "invalid_data" -> throw new WorkerException(Problem.UPSTREAM_REJECTED,
 							"Perchance rejected the parameters (invalid_data)");
-					case "too_many_requests" -> throw rateLimited("generate answered too_many_requests");
+					case "too_many_requests" -> throw rateLimited("generate answered too_many_requests", response);
 					case "client_update_required" -> {
 						this.protocolChanged = true;
 						throw protocolChanged("Perchance answered client_update_required: its client protocol changed");
@@ -332,12 +356,7 @@ final class PerchanceClient {
 					}
 				}
 			}
-			if (++transientFailures > this.retry.transientAttempts()) {
-				throw new WorkerException(Problem.UPSTREAM_FAILURE, "Perchance generation failed after "
-						+ transientFailures + " attempts; last: " + failure);
-			}
-			log.info("Session {}: generate attempt {} failed ({}), retrying", this.session, transientFailures, failure);
-			budget.sleep(backoff(transientFailures), "backing off");
+			retryOrFail(attempts, "generate", failure, budget);
 		}
 	}
 
@@ -408,8 +427,10 @@ final class PerchanceClient {
 		if (legacyFailure == null) {
 			return decode(spec, legacy, imageId, seed, maybeNsfw, extension);
 		}
+		log.warn("Session {}: downloading image {} failed: {}; legacy download: {}", this.session, imageId, failure,
+				legacyFailure);
 		throw new WorkerException(Problem.UPSTREAM_FAILURE,
-				"Downloading the image failed: " + failure + "; legacy download: " + legacyFailure);
+				"Downloading the image from Perchance failed; see the worker log for the request id");
 	}
 
 	private String checkDownload(UpstreamResponse response, String imageId, Budget budget) {
@@ -428,25 +449,41 @@ final class PerchanceClient {
 		return null;
 	}
 
+	/**
+	 * Checks the image's size from its header (ImageReader), without decoding the pixels on the session
+	 * thread: a JPEG returned as it is never needs them, a transcoding decodes them on an encoder thread.
+	 */
 	private UpstreamImage decode(GenerationSpec spec, UpstreamResponse response, String imageId, long seed,
 			boolean maybeNsfw, String extension) {
-		BufferedImage image;
-		try {
-			image = ImageIO.read(new ByteArrayInputStream(response.bytes()));
+		int width = -1;
+		int height = -1;
+		try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(response.bytes()))) {
+			Iterator<ImageReader> readers = (in != null) ? ImageIO.getImageReaders(in) : Collections.emptyIterator();
+			if (readers.hasNext()) {
+				ImageReader reader = readers.next();
+				try {
+					reader.setInput(in, true, true);
+					width = reader.getWidth(0);
+					height = reader.getHeight(0);
+				}
+				finally {
+					reader.dispose();
+				}
+			}
 		}
 		catch (IOException | RuntimeException ex) {
-			image = null;
+			width = -1;
 		}
-		if (image == null) {
-			throw new WorkerException(Problem.UPSTREAM_FAILURE,
-					"The upstream image could not be decoded (" + response.contentType() + ")");
+		if (width < 0 || height < 0) {
+			log.warn("Session {}: the image could not be read (Content-Type {})", this.session, response.contentType());
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image could not be decoded");
 		}
-		if (image.getWidth() != spec.shape().width() || image.getHeight() != spec.shape().height()) {
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image is " + image.getWidth() + "x"
-					+ image.getHeight() + ", expected " + spec.shape().resolution());
+		if (width != spec.shape().width() || height != spec.shape().height()) {
+			throw new WorkerException(Problem.UPSTREAM_FAILURE, "The upstream image is " + width + "x" + height
+					+ ", expected " + spec.shape().resolution());
 		}
-		return new UpstreamImage(response.bytes(), mediaType(response.contentType(), extension), image, imageId, seed,
-				maybeNsfw);
+		return new UpstreamImage(response.bytes(), mediaType(response.contentType(), extension), width, height, imageId,
+				seed, maybeNsfw);
 	}
 
 	private static String mediaType(String contentType, String extension) {
@@ -482,24 +519,6 @@ final class PerchanceClient {
 		return this.json.writeValueAsString(body);
 	}
 
-	private JsonNode jsonOrFail(String endpoint, UpstreamResponse response, Budget budget) {
-		stopIfBlocked(endpoint, endpoint, response);
-		if (!response.answered()) {
-			countUnanswered(endpoint, response);
-			budget.checkDeadline("calling " + endpoint);
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " did not answer (" + response.error() + ")");
-		}
-		if (response.httpStatus() != 200) {
-			this.metrics.upstream(endpoint, "http-" + response.httpStatus());
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered HTTP " + response.httpStatus());
-		}
-		JsonNode node = readObject(endpoint, response);
-		if (node == null) {
-			throw new WorkerException(Problem.UPSTREAM_FAILURE, endpoint + " answered a body that is not JSON");
-		}
-		return node;
-	}
-
 	/** The JSON object of an answer; null (counted and logged) when the body is not one. */
 	private JsonNode readObject(String endpoint, UpstreamResponse response) {
 		JsonNode node = parse(response.text());
@@ -518,11 +537,11 @@ final class PerchanceClient {
 	private void stopIfBlocked(String endpoint, String what, UpstreamResponse response) {
 		if (response.challenge()) {
 			this.metrics.upstream(endpoint, "challenge");
-			throw challenge(what + " answered a Cloudflare challenge page");
+			throw challenge(what + " answered a Cloudflare challenge page", response);
 		}
 		if (response.httpStatus() == 429) {
 			this.metrics.upstream(endpoint, "http-429");
-			throw rateLimited(what + " answered HTTP 429");
+			throw rateLimited(what + " answered HTTP 429", response);
 		}
 	}
 
@@ -530,18 +549,16 @@ final class PerchanceClient {
 		this.metrics.upstream(endpoint, response.timedOut() ? "timeout" : "transport-error");
 	}
 
-	private WorkerException rateLimited(String detail) {
-		this.breaker.open(Breaker.Reason.RATE_LIMITED, this.breakerOpen);
-		log.warn("Session {}: {}; refusing work for {}", this.session, detail, this.breakerOpen);
-		return new WorkerException(Problem.UPSTREAM_RATE_LIMITED, "Perchance rate-limited this worker: " + detail,
-				this.breakerOpen);
+	private WorkerException rateLimited(String detail, UpstreamResponse response) {
+		Duration open = this.breaker.open(Breaker.Reason.RATE_LIMITED, response.retryAfterDuration());
+		log.warn("Session {}: {}; refusing work for {}", this.session, detail, open);
+		return new WorkerException(Problem.UPSTREAM_RATE_LIMITED, "Perchance rate-limited this worker: " + detail, open);
 	}
 
-	private WorkerException challenge(String detail) {
-		this.breaker.open(Breaker.Reason.CHALLENGE, this.breakerOpen);
-		log.warn("Session {}: {}; refusing work for {}", this.session, detail, this.breakerOpen);
-		return new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance challenged this worker: " + detail,
-				this.breakerOpen);
+	private WorkerException challenge(String detail, UpstreamResponse response) {
+		Duration open = this.breaker.open(Breaker.Reason.CHALLENGE, response.retryAfterDuration());
+		log.warn("Session {}: {}; refusing work for {}", this.session, detail, open);
+		return new WorkerException(Problem.UPSTREAM_CHALLENGE, "Perchance challenged this worker: " + detail, open);
 	}
 
 	private WorkerException protocolChanged(String detail) {
@@ -550,23 +567,7 @@ final class PerchanceClient {
 	}
 
 	private UpstreamResponse fetch(String method, String url, String body, boolean binary, Budget budget) {
-		Duration timeout = budget.stepTimeout(this.perchance.stepTimeout());
-		Map<String, Object> args = new LinkedHashMap<>();
-		args.put("url", url);
-		args.put("method", method);
-		args.put("body", body);
-		args.put("binary", binary);
-		args.put("timeoutMs", (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-		Object raw = this.page.evaluate(FETCH_SCRIPT, args);
-		if (!(raw instanceof Map<?, ?> result)) {
-			return new UpstreamResponse(-1, null, null, null, "NoResult");
-		}
-		int status = (result.get("status") instanceof Number n) ? n.intValue() : -1;
-		String contentType = (result.get("contentType") instanceof String s) ? s : null;
-		String text = (result.get("text") instanceof String s) ? s : null;
-		byte[] bytes = (result.get("base64") instanceof String s) ? Base64.getDecoder().decode(s) : null;
-		String error = (result.get("error") instanceof String s) ? s : null;
-		return new UpstreamResponse(status, contentType, text, bytes, error);
+		return this.transport.send(method, url, body, binary, budget.stepTimeout(this.perchance.stepTimeout()));
 	}
 
 	/** Parses a JSON object whatever the content type said; null when the body is not one. */
@@ -598,6 +599,31 @@ final class PerchanceClient {
 
 	private static Duration min(Duration a, Duration b) {
 		return (a.compareTo(b) <= 0) ? a : b;
+	}
+
+	/** A JSON answer and the response it came in (for its headers). */
+	private record Answer(JsonNode node, UpstreamResponse response) {
+	}
+
+	/** The transient-failure budget of one job: verifyUser and generate spend from the same count. */
+	private static final class Attempts {
+
+		private final int limit;
+
+		private int failures;
+
+		Attempts(int limit) {
+			this.limit = limit;
+		}
+
+		int fail() {
+			return ++this.failures;
+		}
+
+		int limit() {
+			return this.limit;
+		}
+
 	}
 
 	static String randomFloat() {

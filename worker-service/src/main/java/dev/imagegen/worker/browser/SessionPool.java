@@ -5,6 +5,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -32,6 +34,11 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private static final Logger log = LoggerFactory.getLogger(SessionPool.class);
 
+	private static final Duration CALLER_WATCH = Duration.ofSeconds(1);
+
+	// How long all sessions together may take to close their browsers after the grace period.
+	private static final Duration STOP_JOIN = Duration.ofSeconds(10);
+
 	// Used for Retry-After until real generations have been timed.
 	private static final Duration INITIAL_GENERATION_ESTIMATE = Duration.ofSeconds(8);
 
@@ -49,9 +56,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private volatile boolean running;
 
+	// Watches the callers of queued jobs, so a disconnected caller frees its queue place at once.
+	private ScheduledExecutorService callerWatch;
+
 	private volatile boolean draining;
 
-	private volatile double averageGenerationMillis = INITIAL_GENERATION_ESTIMATE.toMillis();
+	private final WaitEstimator waits;
 
 	/**
 	 * Creates the pool; sessions start with the application context.
@@ -64,6 +74,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		this.metrics = metrics;
 		this.json = json;
 		this.queue = new JobQueue(properties.jobs().queueCapacity());
+		this.waits = new WaitEstimator(INITIAL_GENERATION_ESTIMATE, properties.jobs().generationTimeout(), System::nanoTime);
 		metrics.queueGauges(this.queue::depth, this.queue.capacity());
 		metrics.readySessionsGauge(() -> this.sessions.stream().filter(BrowserSession::canServe).count());
 	}
@@ -75,6 +86,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		}
 		this.draining = false;
 		this.queue.open();
+		// Before this worker's own sessions create theirs: only folders of dead workers can match.
+		StalePlaywrightFolders.forThisProcess().clean();
 		// A stopped pool may be started again (e.g. a paused application context): start from fresh sessions.
 		this.sessions.clear();
 		this.threads.clear();
@@ -86,6 +99,13 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			this.threads.add(thread);
 			thread.start();
 		}
+		this.callerWatch = Executors.newSingleThreadScheduledExecutor((r) -> {
+			Thread thread = new Thread(r, "caller-watch");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.callerWatch.scheduleWithFixedDelay(this::dropQueuedJobsOfGoneCallers, CALLER_WATCH.toMillis(),
+				CALLER_WATCH.toMillis(), TimeUnit.MILLISECONDS);
 		this.running = true;
 		log.info("Started {} browser session(s) ({}), queue capacity {}", this.sessions.size(),
 				this.properties.browser().engine().id(), this.queue.capacity());
@@ -95,11 +115,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * Accepts a job or refuses it at once.
 	 * @param spec what to generate
 	 * @param requestId the caller's request id
+	 * @param deadline the job's deadline from now: the caller's remaining budget, at most {@code GENERATION_TIMEOUT}
 	 * @return the queued job
 	 * @throws WorkerException {@code shutting-down}, {@code upstream-rate-limited}, {@code upstream-challenge},
 	 * {@code browser-unavailable} or {@code queue-full}
 	 */
-	public Job submit(GenerationSpec spec, String requestId) {
+	public Job submit(GenerationSpec spec, String requestId, Duration deadline) {
 		if (this.draining || !this.running) {
 			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
 		}
@@ -107,18 +128,32 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		if (serving == 0) {
 			throw noSessionCanServe();
 		}
-		Job job = new Job(spec, requestId, this.properties.jobs().generationTimeout());
+		Job job = new Job(spec, requestId, deadline);
 		if (!this.queue.offer(job)) {
 			throw new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
 		}
 		job.result().whenComplete((result, failure) -> {
 			if (result != null) {
-				double millis = result.generation().toMillis();
-				this.averageGenerationMillis = 0.8 * this.averageGenerationMillis + 0.2 * millis;
+				this.waits.record(result.generation());
 			}
 		});
 		return job;
+	}
+
+	private void dropQueuedJobsOfGoneCallers() {
+		try {
+			for (Job job : this.queue.snapshot()) {
+				if (job.state() == Job.State.QUEUED && job.callerGone() && job.cancel()) {
+					this.queue.remove(job);
+					jobDropped(job, "caller-gone");
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			// Never let the watch die: the next round tries again.
+			log.warn("Watching callers failed: {}", ex.toString());
+		}
 	}
 
 	/**
@@ -161,8 +196,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	}
 
 	private Duration estimateWait(long serving) {
-		double millis = (this.queue.depth() + 1) * this.averageGenerationMillis / Math.max(1, serving);
-		return Duration.ofMillis(Math.max(1000, (long) millis));
+		return this.waits.estimate(this.queue.depth(), serving);
 	}
 
 	@Override
@@ -205,22 +239,6 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		return new PoolSnapshot(status, list, this.queue.depth(), this.queue.capacity());
 	}
 
-	/**
-	 * Whether at least one session can take a job (readiness).
-	 * @return true when one is ready
-	 */
-	public boolean anyReady() {
-		return this.running && !this.draining && this.sessions.stream().anyMatch(BrowserSession::canServe);
-	}
-
-	/**
-	 * The profile directory of each session (tests use it to find a session's browser process).
-	 * @return profile directories, by session index
-	 */
-	public List<java.nio.file.Path> profiles() {
-		return this.sessions.stream().map(BrowserSession::profile).toList();
-	}
-
 	@Override
 	public void stop() {
 		synchronized (this) {
@@ -228,6 +246,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 				return;
 			}
 			this.draining = true;
+		}
+		if (this.callerWatch != null) {
+			this.callerWatch.shutdownNow();
 		}
 		List<Job> queued = this.queue.closeAndDrain();
 		for (Job job : queued) {
@@ -251,9 +272,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			}
 			session.stop();
 		}
+		// Every session was told to stop above and closes its browser on its own thread, in parallel: one
+		// bound for all of them, not one per session in turn.
+		long joinEnd = System.nanoTime() + STOP_JOIN.toNanos();
 		for (Thread thread : this.threads) {
 			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
+				thread.join(Math.max(1, (joinEnd - System.nanoTime()) / 1_000_000));
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();

@@ -10,8 +10,40 @@ import java.util.Locale;
  * @param text the body as text (JSON calls), or null
  * @param bytes the body as bytes (downloads), or null
  * @param error the JavaScript error name when no answer arrived ({@code AbortError} = timeout)
+ * @param retryAfter the {@code Retry-After} header, or null
  */
-record UpstreamResponse(int httpStatus, String contentType, String text, byte[] bytes, String error) {
+record UpstreamResponse(int httpStatus, String contentType, String text, byte[] bytes, String error,
+		String retryAfter) {
+
+	UpstreamResponse(int httpStatus, String contentType, String text, byte[] bytes, String error) {
+		this(httpStatus, contentType, text, bytes, error, null);
+	}
+
+	/**
+	 * The upstream's {@code Retry-After} (RFC 9110: seconds or an HTTP date).
+	 * @return the wait, or null when absent or unreadable
+	 */
+	java.time.Duration retryAfterDuration() {
+		if (this.retryAfter == null || this.retryAfter.isBlank()) {
+			return null;
+		}
+		String value = this.retryAfter.trim();
+		try {
+			long seconds = Long.parseLong(value);
+			return (seconds > 0) ? java.time.Duration.ofSeconds(seconds) : null;
+		}
+		catch (NumberFormatException ex) {
+			try {
+				java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(value,
+						java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+				java.time.Duration wait = java.time.Duration.between(java.time.Instant.now(), at.toInstant());
+				return wait.isNegative() || wait.isZero() ? null : wait;
+			}
+			catch (java.time.format.DateTimeParseException ex2) {
+				return null;
+			}
+		}
+	}
 
 	boolean answered() {
 		return this.httpStatus >= 0;

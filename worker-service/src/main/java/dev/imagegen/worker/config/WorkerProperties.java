@@ -22,6 +22,9 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param token shared secret that callers must send as {@code Authorization: Bearer <token>} on
  * {@code /generate} ({@code WORKER_TOKEN}); empty means the worker is open (a WARN is logged at start-up)
+ * @param metricsToken bearer token that {@code /actuator/prometheus} requires on the main port
+ * ({@code METRICS_TOKEN}); empty hides it there unless a management port is set
+ * @param http limits of client connections
  * @param perchance where Perchance lives and how long its steps may take
  * @param browser the browser sessions that talk to Perchance
  * @param jobs the job queue and deadlines
@@ -30,7 +33,8 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("imagegen.worker")
-public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perchance perchance,
+public record WorkerProperties(String token, String metricsToken, @Valid @NotNull @DefaultValue Http http,
+		@Valid @NotNull @DefaultValue Perchance perchance,
 		@Valid @NotNull @DefaultValue Browser browser, @Valid @NotNull @DefaultValue Jobs jobs,
 		@Valid @NotNull @DefaultValue Retry retry, @Valid @NotNull @DefaultValue Breaker breaker) {
 
@@ -39,6 +43,27 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 	 */
 	public WorkerProperties {
 		token = (token == null || token.isBlank()) ? null : token.trim();
+		metricsToken = (metricsToken == null || metricsToken.isBlank()) ? null : metricsToken.trim();
+	}
+
+	/**
+	 * Limits of client connections (applied to Tomcat in {@code application.yml}).
+	 *
+	 * @param headerTimeout a connection that has not sent a complete request head within this is closed
+	 * ({@code HEADER_TIMEOUT})
+	 * @param idleTimeout an idle keep-alive connection is closed after this ({@code IDLE_TIMEOUT})
+	 */
+	public record Http(@NotNull @DefaultValue("10s") Duration headerTimeout,
+			@NotNull @DefaultValue("60s") Duration idleTimeout) {
+
+		/**
+		 * Checks the durations, naming the variable at fault.
+		 */
+		public Http {
+			positive(headerTimeout, "HEADER_TIMEOUT (imagegen.worker.http.header-timeout)");
+			positive(idleTimeout, "IDLE_TIMEOUT (imagegen.worker.http.idle-timeout)");
+		}
+
 	}
 
 	/**
@@ -102,7 +127,7 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 	 * @param executablePath browser binary to launch instead of Playwright's own ({@code BROWSER_EXECUTABLE_PATH})
 	 * @param headless run without a display ({@code BROWSER_HEADLESS})
 	 * @param profileDir parent of the persistent profiles {@code session-<n>} ({@code BROWSER_PROFILE_DIR}, default
-	 * {@code ${java.io.tmpdir}/imagegen-worker-profiles})
+	 * {@code ${java.io.tmpdir}/imagegen-worker-profiles-<port>}, so two workers on one host never share one)
 	 * @param sessions number of browser sessions, each with its own profile and key ({@code WORKER_SESSIONS})
 	 * @param args extra launch arguments ({@code BROWSER_ARGS}, comma separated)
 	 * @param proxies optional HTTP proxy per session, by index ({@code BROWSER_PROXIES}, comma separated;
@@ -122,14 +147,13 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 		 * Checks the durations and the session count, naming the variable at fault.
 		 */
 		public Browser {
-			if (sessions < 1) {
-				throw new IllegalArgumentException("WORKER_SESSIONS (imagegen.worker.browser.sessions) must be at least 1");
-			}
 			positive(relaunchBackoffMin, "imagegen.worker.browser.relaunch-backoff-min");
 			positive(relaunchBackoffMax, "imagegen.worker.browser.relaunch-backoff-max");
 			executablePath = (executablePath == null || executablePath.isBlank()) ? null : executablePath.trim();
 			if (profileDir == null) {
-				profileDir = Path.of(System.getProperty("java.io.tmpdir"), "imagegen-worker-profiles");
+				// Only without application.yml (which adds the port): the process id keeps two workers apart.
+				profileDir = Path.of(System.getProperty("java.io.tmpdir"),
+						"imagegen-worker-profiles-pid" + ProcessHandle.current().pid());
 			}
 			args = args.stream().map(String::trim).filter((a) -> !a.isEmpty()).toList();
 			proxies = List.copyOf(proxies);
@@ -184,7 +208,7 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 	 * @param queueCapacity jobs that may wait for a session ({@code WORKER_QUEUE_CAPACITY})
 	 * @param generationTimeout deadline of a job, counted from its arrival ({@code GENERATION_TIMEOUT})
 	 * @param shutdownGrace how long running jobs may take to finish when the worker stops
-	 * @param maxPromptLength longest prompt accepted, after trimming
+	 * @param maxPromptLength longest prompt accepted, after trimming ({@code MAX_PROMPT_LENGTH}, as on the API)
 	 */
 	public record Jobs(@Min(1) @DefaultValue("16") int queueCapacity, @NotNull @DefaultValue("120s") Duration generationTimeout,
 			@NotNull @DefaultValue("30s") Duration shutdownGrace, @Min(1) @DefaultValue("1000") int maxPromptLength) {
@@ -193,10 +217,6 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 		 * Checks the values, naming the variable at fault.
 		 */
 		public Jobs {
-			if (queueCapacity < 1) {
-				throw new IllegalArgumentException(
-						"WORKER_QUEUE_CAPACITY (imagegen.worker.jobs.queue-capacity) must be at least 1");
-			}
 			positive(generationTimeout, "GENERATION_TIMEOUT (imagegen.worker.jobs.generation-timeout)");
 			if (shutdownGrace == null || shutdownGrace.isNegative()) {
 				throw new IllegalArgumentException("imagegen.worker.jobs.shutdown-grace must not be negative");
@@ -233,16 +253,21 @@ public record WorkerProperties(String token, @Valid @NotNull @DefaultValue Perch
 	}
 
 	/**
-	 * The per-session circuit breaker.
+	 * The per-session circuit breaker. Its open window follows the signal: the upstream's {@code Retry-After}
+	 * when it sends one (capped at {@code openDuration}), else {@code firstOpenDuration}, doubling on each
+	 * repeat up to {@code openDuration}; a success resets it.
 	 *
-	 * @param openDuration how long a session refuses work after a rate limit or a challenge
+	 * @param firstOpenDuration window after a first rate limit or challenge without {@code Retry-After}
+	 * @param openDuration longest window a session refuses work for
 	 */
-	public record Breaker(@NotNull @DefaultValue("5m") Duration openDuration) {
+	public record Breaker(@NotNull @DefaultValue("30s") Duration firstOpenDuration,
+			@NotNull @DefaultValue("5m") Duration openDuration) {
 
 		/**
-		 * Checks the duration.
+		 * Checks the durations.
 		 */
 		public Breaker {
+			positive(firstOpenDuration, "imagegen.worker.breaker.first-open-duration");
 			positive(openDuration, "imagegen.worker.breaker.open-duration");
 		}
 

@@ -28,7 +28,7 @@ import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
-import dev.imagegen.worker.problem.RequestIdFilter;
+import dev.imagegen.worker.request.RequestIdFilter;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
@@ -46,6 +46,8 @@ class GenerateController {
 
 	private final RequestParser parser;
 
+	private final Duration generationTimeout;
+
 	// Transcoding runs off the session threads so a session can start its next generation at once.
 	private final ExecutorService encoders;
 
@@ -53,6 +55,7 @@ class GenerateController {
 		this.pool = pool;
 		this.metrics = metrics;
 		this.parser = new RequestParser(json, properties.jobs().maxPromptLength());
+		this.generationTimeout = properties.jobs().generationTimeout();
 		int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
 		AtomicInteger counter = new AtomicInteger();
 		ThreadFactory factory = (runnable) -> {
@@ -67,9 +70,10 @@ class GenerateController {
 	DeferredResult<ResponseEntity<byte[]>> generate(@RequestBody(required = false) byte[] body,
 			HttpServletRequest request) {
 		long arrival = System.nanoTime();
+		Duration deadline = Deadlines.of(request.getHeader(Deadlines.HEADER), this.generationTimeout);
 		GenerationSpec spec = this.parser.parse(body);
-		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request));
-		job.callerConnected(CallerProbe.of(request));
+		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline);
+		job.callerConnected(TomcatCallerProbe.of(request));
 		DeferredResult<ResponseEntity<byte[]>> response = new DeferredResult<>(Math.max(1, job.remaining().toMillis()));
 		response.onTimeout(() -> {
 			abandon(job, "deadline");
@@ -126,8 +130,8 @@ class GenerateController {
 		return ResponseEntity.ok()
 			.contentType(MediaType.parseMediaType(spec.format().mediaType()))
 			.header("X-Seed", Long.toString(image.seed()))
-			.header("X-Image-Width", Integer.toString(image.decoded().getWidth()))
-			.header("X-Image-Height", Integer.toString(image.decoded().getHeight()))
+			.header("X-Image-Width", Integer.toString(image.width()))
+			.header("X-Image-Height", Integer.toString(image.height()))
 			.header("X-Upstream-Image-Id", image.imageId())
 			.header("X-Maybe-Nsfw", Boolean.toString(image.maybeNsfw()))
 			.header("X-Queue-Wait-Ms", Long.toString(queueWait.toMillis()))

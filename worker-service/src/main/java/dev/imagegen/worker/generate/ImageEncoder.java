@@ -32,7 +32,7 @@ final class ImageEncoder {
 		if (format == ImageFormat.JPEG && "image/jpeg".equals(image.mediaType())) {
 			return image.bytes();
 		}
-		BufferedImage pixels = image.decoded();
+		BufferedImage pixels = image.decode();
 		if (format == ImageFormat.JPEG && pixels.getType() != BufferedImage.TYPE_INT_RGB
 				&& pixels.getType() != BufferedImage.TYPE_3BYTE_BGR) {
 			// The JPEG writer cannot store alpha.

@@ -24,7 +24,7 @@ class BrowserSessionsHealthIndicator implements HealthIndicator {
 	public Health health() {
 		SessionPool.PoolSnapshot snapshot = this.pool.snapshot();
 		long ready = snapshot.sessions().stream().filter(SessionSnapshot::canServe).count();
-		// A pool that is draining or stopped reports DOWN: then no session counts as ready (SessionPool#anyReady).
+		// A pool that is draining or stopped reports DOWN: then no session counts as ready .
 		boolean anyReady = ready > 0 && !"DOWN".equals(snapshot.status());
 		Health.Builder builder = anyReady ? Health.up() : Health.outOfService();
 		return builder.withDetail("status", snapshot.status())

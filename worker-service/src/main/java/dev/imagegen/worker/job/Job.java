@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
 /**
  * One generation request on its way through the queue and a browser session. Its deadline is counted from
@@ -42,7 +41,7 @@ public final class Job {
 
 	private volatile long startNanos;
 
-	private volatile BooleanSupplier callerConnected = () -> true;
+	private volatile CallerProbe callerConnected = CallerProbe.ALWAYS_CONNECTED;
 
 	/**
 	 * Creates a job that arrives now.
@@ -132,21 +131,23 @@ public final class Job {
 	 * Sets how to tell whether the caller's connection is still open.
 	 * @param probe answers false once the caller has gone
 	 */
-	public void callerConnected(BooleanSupplier probe) {
+	public void callerConnected(CallerProbe probe) {
 		this.callerConnected = probe;
 	}
 
 	/**
-	 * Whether the caller of a still-queued job has gone away. Synchronised with {@link #cancel()} so the probe
-	 * never looks at a connection whose request has already been completed (and recycled).
+	 * Whether the caller of a queued or running job has gone away. Synchronised with {@link #cancel()},
+	 * {@link #succeed} and {@link #fail} so the probe never looks at a connection whose request has already
+	 * been answered (and recycled).
 	 * @return true when nobody waits for the job any more
 	 */
 	public synchronized boolean callerGone() {
-		if (this.state.get() != State.QUEUED) {
-			return this.state.get() == State.CANCELLED;
+		State s = this.state.get();
+		if (s != State.QUEUED && s != State.RUNNING) {
+			return s == State.CANCELLED;
 		}
 		try {
-			return !this.callerConnected.getAsBoolean();
+			return !this.callerConnected.connected();
 		}
 		catch (RuntimeException ex) {
 			return false;
@@ -169,7 +170,7 @@ public final class Job {
 	 * Answers the job with an image.
 	 * @param image the image
 	 */
-	public void succeed(UpstreamImage image) {
+	public synchronized void succeed(UpstreamImage image) {
 		long now = System.nanoTime();
 		long wait = ((this.startNanos != 0) ? this.startNanos : now) - this.arrivalNanos;
 		long generation = (this.startNanos != 0) ? now - this.startNanos : 0;
@@ -182,7 +183,7 @@ public final class Job {
 	 * Answers the job with a failure.
 	 * @param failure the failure
 	 */
-	public void fail(Throwable failure) {
+	public synchronized void fail(Throwable failure) {
 		if (finish(State.DONE)) {
 			this.result.completeExceptionally(failure);
 		}

@@ -93,6 +93,14 @@ public final class JobQueue {
 	}
 
 	/**
+	 * The jobs waiting now, oldest first (a copy).
+	 * @return the jobs
+	 */
+	public List<Job> snapshot() {
+		return new ArrayList<>(this.jobs);
+	}
+
+	/**
 	 * Jobs waiting.
 	 * @return the depth
 	 */

@@ -115,14 +115,4 @@ public class WorkerMetrics {
 			.tag("reason", reason).register(this.registry).increment();
 	}
 
-	/**
-	 * How many jobs were dropped for a reason so far.
-	 * @param reason the reason tag
-	 * @return the count
-	 */
-	public double droppedCount(String reason) {
-		Counter counter = this.registry.find("imagegen.worker.jobs.dropped").tag("reason", reason).counter();
-		return (counter != null) ? counter.count() : 0;
-	}
-
 }

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -21,6 +22,8 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+import dev.imagegen.worker.request.RequestIdFilter;
 
 /**
  * The worker's one exception handler: every failure becomes RFC 9457 problem+json with a stable type,
@@ -50,6 +53,13 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 	 */
 	@ExceptionHandler(Exception.class)
 	public ResponseEntity<Object> handleUnexpected(Exception ex, HttpServletRequest request) {
+		if (ex instanceof IllegalStateException && request != null && request.getRequestURI() != null
+				&& request.getRequestURI().startsWith("/actuator/health/")) {
+			// Boot's health endpoint asserts instead of answering 404 for a path below a component that has no
+			// children (/actuator/health/nope/x, /actuator/health/../env): it names nothing that exists.
+			log.debug("No health component at {}: {}", request.getRequestURI(), ex.getMessage());
+			return plain(HttpStatus.NOT_FOUND, "No health component at this path.", request);
+		}
 		log.error("Unexpected failure", ex);
 		return problem(Problem.INTERNAL_ERROR, "The worker failed unexpectedly; see its log.", null, List.of(), request);
 	}
@@ -71,14 +81,29 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 	@Override
 	protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode statusCode,
 			WebRequest request) {
-		// Spring's own MVC failures (404, 405...) keep their status but also carry the request id.
+		// Spring's own MVC failures (404, 405...) keep their status but carry every member of the contract: an
+		// explicit "about:blank" type (Spring omits it) and the request id.
 		if (body instanceof ProblemDetail detail) {
 			HttpServletRequest servletRequest = nativeRequest(request);
-			if (servletRequest != null) {
-				detail.setProperty("requestId", RequestIdFilter.idOf(servletRequest));
-			}
+			Map<String, Object> problem = ProblemWriter.body(
+					(detail.getType() != null) ? detail.getType().toString() : ProblemWriter.ABOUT_BLANK,
+					(detail.getTitle() != null) ? detail.getTitle() : HttpStatus.valueOf(statusCode.value()).getReasonPhrase(),
+					statusCode.value(), (detail.getDetail() != null) ? detail.getDetail() : "The request failed.",
+					(servletRequest != null) ? servletRequest.getRequestURI() : null,
+					(servletRequest != null) ? RequestIdFilter.idOf(servletRequest) : null);
+			HttpHeaders merged = new HttpHeaders();
+			merged.addAll(headers);
+			merged.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+			return new ResponseEntity<>(problem, merged, statusCode);
 		}
 		return super.createResponseEntity(body, headers, statusCode, request);
+	}
+
+	private static ResponseEntity<Object> plain(HttpStatus status, String detail, HttpServletRequest request) {
+		return ResponseEntity.status(status)
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.body(ProblemWriter.body(ProblemWriter.ABOUT_BLANK, status.getReasonPhrase(), status.value(), detail,
+					request.getRequestURI(), RequestIdFilter.idOf(request)));
 	}
 
 	private static HttpServletRequest nativeRequest(WebRequest request) {

@@ -57,7 +57,7 @@ class BrowserCrashTests extends WorkerTestBase {
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> this.pool.snapshot().sessions().stream().anyMatch((s) -> s.state().equals("busy")));
 		int busy = busySession();
-		Path profile = this.pool.profiles().get(busy);
+		Path profile = profileOf(busy);
 		List<ProcessHandle> browsers = ProcessHandle.current()
 			.descendants()
 			.filter((p) -> p.info().commandLine().map((c) -> c.contains(profile.toString())).orElse(false))
@@ -73,6 +73,25 @@ class BrowserCrashTests extends WorkerTestBase {
 			.until(() -> this.pool.snapshot().sessions().stream().allMatch(SessionSnapshot::canServe));
 		Emulator.config(Map.of("generateLatencyMs", 100));
 		assertThat(generate(body("after the crash")).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void aBrowserKilledWhileIdleIsNoticedWithoutAJob() {
+		double restartsBefore = restarts();
+		Path profile = profileOf(1);
+		List<ProcessHandle> browsers = ProcessHandle.current()
+			.descendants()
+			.filter((p) -> p.info().commandLine().map((c) -> c.contains(profile.toString())).orElse(false))
+			.toList();
+		assertThat(browsers).as("browser processes of %s", profile).isNotEmpty();
+
+		browsers.forEach(ProcessHandle::destroyForcibly);
+
+		// No job is sent: only the idle ping can bring the crash to light.
+		await().atMost(Duration.ofSeconds(30)).until(() -> restarts() > restartsBefore);
+		assertThat(Emulator.log("/api/generate")).isEmpty();
+		await().atMost(Duration.ofSeconds(60))
+			.until(() -> this.pool.snapshot().sessions().stream().allMatch(SessionSnapshot::canServe));
 	}
 
 	private int busySession() {

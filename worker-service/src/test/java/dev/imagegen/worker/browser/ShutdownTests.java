@@ -28,7 +28,7 @@ class ShutdownTests extends WorkerTestBase {
 	void drainingRefusesNewJobsFinishesTheRunningOneAndClosesTheBrowser() {
 		generate(body("warm the key"));
 		Emulator.config(Map.of("generateLatencyMs", 1500));
-		Path profile = this.pool.profiles().get(0);
+		Path profile = profileOf(0);
 		CompletableFuture<HttpResponse<byte[]>> running = CompletableFuture.supplyAsync(() -> generate(body("finish me")));
 		await().atMost(Duration.ofSeconds(5))
 			.until(() -> this.pool.snapshot().sessions().get(0).state().equals("busy"));

@@ -88,6 +88,33 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertThat(posts.get(1).path("userKey").asString()).isNotEqualTo(posts.get(0).path("userKey").asString());
 	}
 
+	@ParameterizedTest
+	@ValueSource(strings = { "http-500", "connection-reset", "non-json" })
+	void aTransientVerifyUserFailureDuringAJobIsRetried(String kind) {
+		generate(body("warm the key"));
+		Emulator.expireKeys();
+		Emulator.fault(fault("verifyUser", kind, 1));
+
+		HttpResponse<byte[]> response = generate(body("verify after " + kind));
+
+		assertThat(response.statusCode()).as(() -> new String(response.body())).isEqualTo(200);
+		assertThat(Emulator.log("/api/verifyUser")).hasSizeGreaterThanOrEqualTo(2);
+	}
+
+	@Test
+	void verifyUserFailingBeyondTheRetryBudgetIsAnUpstreamFailureWithoutInternals() {
+		generate(body("warm the key"));
+		Emulator.expireKeys();
+		// One attempt plus the three retries of the job's budget fail; a fifth would have succeeded.
+		Emulator.fault(fault("verifyUser", "http-500", 4));
+
+		JsonNode problem = assertProblem(generate(body("verify keeps failing")), 502, "upstream-failure");
+
+		assertThat(problem.path("detail").asString()).doesNotContain("HTTP 500", "Exception", "TypeError");
+		// Only the POST that found the key expired: the job never got a new key to generate with.
+		assertThat(Emulator.log("/api/generate", Emulator.prompt("verify keeps failing"))).hasSize(1);
+	}
+
 	@Test
 	void invalidAdAccessCodeRetriesWithAFreshCode() {
 		Emulator.fault(statusFault("generate", "invalid_ad_access_code", 1));
@@ -170,7 +197,8 @@ class UpstreamStatusTests extends WorkerTestBase {
 		Emulator.fault(fault("download", "sha-mismatch", 3));
 
 		JsonNode problem = assertProblem(generate(body("sha always")), 502, "upstream-failure");
-		assertThat(problem.path("detail").asString()).contains("SHA-256");
+		// The mismatch and both hashes go to the log with the request id, not to the caller.
+		assertThat(problem.path("detail").asString()).doesNotContain("SHA-256").doesNotContainPattern("[0-9a-f]{64}");
 		assertThat(Emulator.log("/api/downloadTemporaryImageViaProxy")).hasSize(3);
 		assertThat(Emulator.log("/api/downloadTemporaryImage")).hasSize(1);
 	}
@@ -247,7 +275,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertThat(health.path("status").asString()).isEqualTo("DOWN");
 		assertThat(healthResponse.statusCode()).isEqualTo(503);
 
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 		assertThat(generate(body("after the window")).statusCode()).isEqualTo(200);
 		assertThat(json(send("GET", "/health", null)).path("sessions").get(0).path("breaker").path("state").asString())
 			.isEqualTo("closed");
@@ -266,7 +294,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertThat(Emulator.log("/api/generate", Emulator.prompt("three"))).isEmpty();
 		assertThat(Emulator.log("/api/generate", (e) -> "too_many_requests".equals(e.path("outcome").asString())))
 			.hasSize(1);
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 	}
 
 	@Test
@@ -279,7 +307,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		assertProblem(generate(body("download limited")), 503, "upstream-rate-limited");
 		assertThat(Emulator.log("/api/downloadTemporaryImageViaProxy")).hasSize(downloadsBefore + 1);
 		assertThat(Emulator.log("/api/downloadTemporaryImage")).isEmpty();
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 	}
 
 	@Test
@@ -288,7 +316,7 @@ class UpstreamStatusTests extends WorkerTestBase {
 		Emulator.expireKeys();
 
 		assertProblem(generate(body("verify limited")), 503, "upstream-rate-limited");
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.pool.anyReady());
+		await().atMost(Duration.ofSeconds(10)).until(() -> anySessionServes());
 	}
 
 	@Test

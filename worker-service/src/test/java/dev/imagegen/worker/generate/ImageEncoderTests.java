@@ -34,9 +34,10 @@ class ImageEncoderTests {
 		BufferedImage png = ImageIO.read(new ByteArrayInputStream(ImageEncoder.encode(upstream, ImageFormat.PNG)));
 
 		assertThat(png.getWidth()).isEqualTo(64);
+		BufferedImage original = upstream.decode();
 		for (int y = 0; y < 48; y += 7) {
 			for (int x = 0; x < 64; x += 5) {
-				assertThat(png.getRGB(x, y)).isEqualTo(upstream.decoded().getRGB(x, y));
+				assertThat(png.getRGB(x, y)).isEqualTo(original.getRGB(x, y));
 			}
 		}
 	}
@@ -68,7 +69,8 @@ class ImageEncoderTests {
 	}
 
 	private static UpstreamImage upstream(byte[] bytes, String mediaType) throws IOException {
-		return new UpstreamImage(bytes, mediaType, ImageIO.read(new ByteArrayInputStream(bytes)), "id", 1, false);
+		java.awt.image.BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
+		return new UpstreamImage(bytes, mediaType, image.getWidth(), image.getHeight(), "id", 1, false);
 	}
 
 }

@@ -46,7 +46,7 @@ class HealthTests extends WorkerTestBase {
 	void prometheusShowsTheWorkerMetersWithoutPromptText() {
 		generate(body("secret prompt words"));
 
-		String metrics = new String(send("GET", "/actuator/prometheus", null).body());
+		String metrics = new String(send("GET", "/actuator/prometheus", null, "Authorization", "Bearer " + METRICS_TOKEN).body());
 
 		assertThat(metrics).contains("imagegen_worker_generation_seconds_count{", "outcome=\"success\"",
 				"imagegen_worker_queue_wait_seconds", "imagegen_worker_queue_depth",

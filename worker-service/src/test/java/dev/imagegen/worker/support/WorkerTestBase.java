@@ -43,6 +43,9 @@ public abstract class WorkerTestBase {
 	/** Chromium flags for root in a container. */
 	public static final String CHROMIUM_ARGS = String.join(",", TestBrowser.CHROMIUM_ARGS);
 
+	/** METRICS_TOKEN of the test configuration. */
+	public static final String METRICS_TOKEN = "test-metrics-token";
+
 	/** Breaker window of the test configuration. */
 	public static final Duration BREAKER_OPEN = Duration.ofMillis(1500);
 
@@ -60,12 +63,19 @@ public abstract class WorkerTestBase {
 	@Autowired
 	protected SessionPool pool;
 
+	@Autowired
+	private io.micrometer.core.instrument.MeterRegistry meters;
+
+	@org.springframework.beans.factory.annotation.Value("${imagegen.worker.browser.profile-dir}")
+	private Path profileDir;
+
 	@DynamicPropertySource
 	static void workerProperties(DynamicPropertyRegistry registry) {
 		// A missing browser fails the build with the install command, never skips the tests.
 		String executable = TestBrowser.executable().toString();
 		registry.add("imagegen.worker.perchance.base-url", () -> Emulator.get().baseUrl());
 		registry.add("imagegen.worker.perchance.site-url", () -> Emulator.get().baseUrl());
+		registry.add("imagegen.worker.metrics-token", () -> METRICS_TOKEN);
 		registry.add("imagegen.worker.perchance.step-timeout", () -> "6s");
 		registry.add("imagegen.worker.perchance.turnstile-timeout", () -> "3s");
 		registry.add("imagegen.worker.perchance.turnstile-poll-interval", () -> "100ms");
@@ -118,6 +128,35 @@ public abstract class WorkerTestBase {
 	void restoreEmulatorDefaults() {
 		// A context that starts next warms up against the emulator before its first test resets it.
 		Emulator.reset();
+	}
+
+	/**
+	 * The profile folder of one session (to find its browser processes).
+	 * @param index the session index
+	 * @return the folder
+	 */
+	protected Path profileOf(int index) {
+		return this.profileDir.resolve("session-" + index);
+	}
+
+	/**
+	 * Jobs dropped without generating, for one reason.
+	 * @param reason e.g. {@code caller-gone}
+	 * @return the count so far
+	 */
+	protected double dropped(String reason) {
+		io.micrometer.core.instrument.Counter counter = this.meters.find("imagegen.worker.jobs.dropped")
+			.tag("reason", reason)
+			.counter();
+		return (counter != null) ? counter.count() : 0;
+	}
+
+	/**
+	 * Whether at least one session can take a job now.
+	 * @return true when one can
+	 */
+	protected boolean anySessionServes() {
+		return this.pool.snapshot().sessions().stream().anyMatch((s) -> s.canServe());
 	}
 
 	private boolean allSessionsServe() {

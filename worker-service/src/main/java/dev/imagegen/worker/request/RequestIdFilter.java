@@ -1,4 +1,4 @@
-package dev.imagegen.worker.problem;
+package dev.imagegen.worker.request;
 
 import java.io.IOException;
 import java.util.UUID;
@@ -35,10 +35,7 @@ public class RequestIdFilter extends OncePerRequestFilter {
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
-		String id = request.getHeader(HEADER);
-		if (id == null || !SAFE.matcher(id).matches()) {
-			id = UUID.randomUUID().toString();
-		}
+		String id = idFrom(request.getHeader(HEADER));
 		request.setAttribute(ATTRIBUTE, id);
 		response.setHeader(HEADER, id);
 		MDC.put("requestId", id);
@@ -48,6 +45,15 @@ public class RequestIdFilter extends OncePerRequestFilter {
 		finally {
 			MDC.remove("requestId");
 		}
+	}
+
+	/**
+	 * The caller's id when it is harmless, else a fresh one.
+	 * @param header the {@code X-Request-Id} header, or null
+	 * @return the id to use
+	 */
+	public static String idFrom(String header) {
+		return (header != null && SAFE.matcher(header).matches()) ? header : UUID.randomUUID().toString();
 	}
 
 	/**

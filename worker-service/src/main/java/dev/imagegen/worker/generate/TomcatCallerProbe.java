@@ -1,7 +1,7 @@
 package dev.imagegen.worker.generate;
 
 import java.lang.reflect.Field;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletRequestWrapper;
@@ -11,29 +11,33 @@ import org.apache.coyote.ActionCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/**
- * Tells whether the caller of a waiting async request is still connected. The Servlet API has no such call and
- * Tomcat (11.0.22) does not report a client that disconnects while an async request waits, so this asks
- * Tomcat's connector for a non-blocking read: a client that waits for its answer sends nothing (0 bytes), a
- * closed connection reads end-of-stream. Outside Tomcat it always answers "connected", and the job simply runs.
- * Only called while the request is still pending (see {@code Job#callerGone}).
- */
-final class CallerProbe {
+import dev.imagegen.worker.job.CallerProbe;
 
-	private static final Logger log = LoggerFactory.getLogger(CallerProbe.class);
+/**
+ * {@link CallerProbe} on Tomcat. Tomcat (11.0.x) does not report a client that disconnects while an async
+ * request waits, so this asks Tomcat's connector for a non-blocking read: a client that waits for its answer
+ * sends nothing (0 bytes), a closed connection reads end-of-stream. It needs Tomcat's internal request behind
+ * the facade (reflection); where that is not possible it falls back to "always connected" and warns once, so
+ * an operator knows that jobs of vanished callers then run to completion.
+ */
+final class TomcatCallerProbe {
+
+	private static final Logger log = LoggerFactory.getLogger(TomcatCallerProbe.class);
 
 	private static final Field FACADE_REQUEST = facadeField();
 
-	private CallerProbe() {
+	private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+	private TomcatCallerProbe() {
 	}
 
-	static BooleanSupplier of(HttpServletRequest request) {
+	static CallerProbe of(HttpServletRequest request) {
 		ServletRequest unwrapped = request;
 		while (unwrapped instanceof ServletRequestWrapper wrapper) {
 			unwrapped = wrapper.getRequest();
 		}
 		if (FACADE_REQUEST == null || !(unwrapped instanceof RequestFacade facade)) {
-			return () -> true;
+			return fallback("the request is not Tomcat's (" + unwrapped.getClass().getName() + ")");
 		}
 		try {
 			org.apache.catalina.connector.Request connectorRequest = (org.apache.catalina.connector.Request) FACADE_REQUEST
@@ -46,9 +50,16 @@ final class CallerProbe {
 			};
 		}
 		catch (IllegalAccessException | RuntimeException ex) {
-			log.debug("Cannot probe the caller's connection: {}", ex.toString());
-			return () -> true;
+			return fallback(ex.toString());
 		}
+	}
+
+	private static CallerProbe fallback(String why) {
+		if (WARNED.compareAndSet(false, true)) {
+			log.warn("Cannot watch callers' connections ({}): a job whose caller disconnects keeps running until it "
+					+ "ends or reaches its deadline", why);
+		}
+		return CallerProbe.ALWAYS_CONNECTED;
 	}
 
 	private static Field facadeField() {
