@@ -45,6 +45,6 @@ ENV PORT=8080 \
 EXPOSE 8080
 # Readiness, not liveness: "healthy" means "can take traffic now" to compose's depends_on.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=40s --retries=3 \
-    CMD curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/actuator/health/readiness" || exit 1
+    CMD curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/readyz" || exit 1
 # exec form: the JVM is PID 1 and receives SIGTERM directly, so Spring's graceful shutdown runs.
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -59,5 +59,5 @@ EXPOSE 8081
 # Readiness: a browser session is up and the queue has room. The first start launches the browser
 # and may solve a challenge, hence the long start period.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=120s --retries=3 \
-    CMD curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/actuator/health/readiness" || exit 1
+    CMD curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/readyz" || exit 1
 ENTRYPOINT ["/usr/bin/tini", "--", "java", "org.springframework.boot.loader.launch.JarLauncher"]

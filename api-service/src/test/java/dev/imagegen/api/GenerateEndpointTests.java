@@ -63,6 +63,8 @@ class GenerateEndpointTests extends SharedContextTests {
 		LoggedRequest call = onlyWorkerCall();
 		assertThat(call.getHeader("Authorization")).isEqualTo("Bearer test-token");
 		assertThat(call.getHeader("X-Request-Id")).isEqualTo("caller-id-1");
+		// WORKER_TIMEOUT=3s in these tests, less the 2 s the answer needs to come back: the worker gets 1 s.
+		assertThat(call.getHeader("X-Deadline-Ms")).isEqualTo("1000");
 		assertThat(call.getHeader("Content-Type")).startsWith("application/json");
 		JsonNode body = this.json.readTree(call.getBody());
 		assertThat(body.propertyNames()).containsExactly("prompt", "negative_prompt", "seed", "guidance_scale", "shape",

@@ -57,6 +57,12 @@ public class WorkerPool implements DisposableBean {
 
 	private static final byte[] EMPTY = new byte[0];
 
+	/** The caller's remaining budget, in milliseconds, that the worker must answer within. */
+	static final String DEADLINE_HEADER = "X-Deadline-Ms";
+
+	/** What the worker's answer needs to travel back and be checked before the API's own timeout. */
+	static final Duration DEADLINE_MARGIN = Duration.ofSeconds(2);
+
 	private final ApiProperties.Worker settings;
 
 	private final List<WorkerEndpoint> endpoints;
@@ -215,6 +221,9 @@ public class WorkerPool implements DisposableBean {
 						headers.setBearerAuth(this.settings.token());
 					}
 					headers.set("X-Request-Id", requestId);
+					// The worker gives up (504 deadline-exceeded) before this call times out, so the caller gets the
+					// worker's precise problem rather than the API's generic timeout (docs/worker-api.md).
+					headers.set(DEADLINE_HEADER, Long.toString(deadlineMillis(this.settings.timeout())));
 				})
 				.bodyValue(body)
 				.exchangeToMono((response) -> read(endpoint, response, expected))
@@ -384,6 +393,11 @@ public class WorkerPool implements DisposableBean {
 
 	private static ApiProblem badResponse(String detail) {
 		return ApiProblem.of(ProblemTypes.BAD_WORKER_RESPONSE, 502, "Bad worker response", detail);
+	}
+
+	/** The budget sent to the worker: this call's timeout less the margin, never below one second. */
+	static long deadlineMillis(Duration timeout) {
+		return Math.max(1000, timeout.minus(DEADLINE_MARGIN).toMillis());
 	}
 
 	private static String rootMessage(Throwable failure) {

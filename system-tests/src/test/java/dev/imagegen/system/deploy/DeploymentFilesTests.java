@@ -41,8 +41,8 @@ class DeploymentFilesTests {
 	/** The deployable services and where their deployment files describe them. */
 	enum Service {
 
-		API("api-service", "api.Dockerfile", "api", "imagegen-api", "/actuator/health/readiness"),
-		WORKER("worker-service", "worker.Dockerfile", "worker", "imagegen-worker", "/actuator/health/readiness"),
+		API("api-service", "api.Dockerfile", "api", "imagegen-api", "/readyz"),
+		WORKER("worker-service", "worker.Dockerfile", "worker", "imagegen-worker", "/readyz"),
 		EMULATOR("perchance-emulator", "emulator.Dockerfile", "emulator", null, "/__emulator/config");
 
 		final String module;
@@ -161,11 +161,11 @@ class DeploymentFilesTests {
 			Map<String, Object> container = kubernetesContainer(service);
 			for (String probe : List.of("startupProbe", "readinessProbe")) {
 				assertThat(map(map(container.get(probe)).get("httpGet"))).as(probe)
-					.containsEntry("path", "/actuator/health/readiness")
+					.containsEntry("path", "/readyz")
 					.containsEntry("port", "http");
 			}
 			assertThat(map(map(container.get("livenessProbe")).get("httpGet")))
-				.containsEntry("path", "/actuator/health/liveness")
+				.containsEntry("path", "/livez")
 				.containsEntry("port", "http");
 			assertThat(map(map(container.get("resources")).get("requests"))).containsKeys("cpu", "memory");
 			assertThat(map(map(container.get("resources")).get("limits"))).containsKey("memory");
@@ -307,6 +307,29 @@ class DeploymentFilesTests {
 				step.toSeconds(), generation.toSeconds(), workerTimeout.toSeconds());
 		assertThat(this.repository.read("DEPLOYMENT_GUIDE.md")).contains(budget);
 		assertThat(this.repository.read("docs/architecture.md")).contains(budget);
+	}
+
+	@ParameterizedTest
+	@EnumSource(value = Service.class, names = { "API", "WORKER" })
+	void metricsAreScrapedOnTheManagementPortNeverThePublicOne(Service service) {
+		Map<String, Object> container = kubernetesContainer(service);
+		String managementPort = kubernetesEnv(container).get("MANAGEMENT_PORT");
+		assertThat(managementPort).as("MANAGEMENT_PORT of " + service.kubernetesName).isNotBlank();
+		assertThat(managementPort).isNotEqualTo(kubernetesEnv(container).get("PORT"));
+		assertThat(list(container.get("ports"))).anySatisfy((port) -> assertThat(map(port))
+			.containsEntry("name", "management")
+			.containsEntry("containerPort", Integer.parseInt(managementPort)));
+		Map<String, Object> deployment = kubernetesObject("Deployment", service.kubernetesName);
+		Map<String, Object> annotations = map(map(map(map(deployment.get("spec")).get("template")).get("metadata"))
+			.get("annotations"));
+		assertThat(annotations).containsEntry("prometheus.io/port", managementPort)
+			.containsEntry("prometheus.io/path", "/actuator/prometheus");
+		// No Service routes to the management port: it stays inside the cluster network.
+		Map<String, Object> serviceObject = kubernetesObject("Service", service.kubernetesName);
+		assertThat(list(map(serviceObject.get("spec")).get("ports")))
+			.noneSatisfy((port) -> assertThat(String.valueOf(map(port).get("targetPort"))).isIn("management", managementPort));
+		Map<String, Object> composeEnv = map(composeService(service).get("environment"));
+		assertThat(composeEnv).containsEntry("MANAGEMENT_PORT", managementPort);
 	}
 
 	@Test

@@ -57,6 +57,9 @@ class NoBrowserTests {
 		assertThat(health.path("sessions").get(0).path("lastError").asString()).startsWith("browser");
 		assertThat(get("/actuator/health/liveness").statusCode()).isEqualTo(200);
 		assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(503);
+		// The probe paths of the main port, which stay when MANAGEMENT_PORT moves the actuator.
+		assertThat(get("/livez").statusCode()).isEqualTo(200);
+		assertThat(get("/readyz").statusCode()).isEqualTo(503);
 
 		HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/generate"))
 			.header("Content-Type", "application/json")
