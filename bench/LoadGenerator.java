@@ -833,7 +833,9 @@ public final class LoadGenerator {
 
 	/** Requests the worker served on {@code /health} so far (its Micrometer counter), or -1. */
 	private long workerHealthCalls() {
-		Res r = get(this.worker + "/actuator/prometheus", Map.of());
+		// The worker serves metrics on its main port only to METRICS_TOKEN's bearer (run-bench.sh sets one).
+		String token = System.getenv().getOrDefault("METRICS_TOKEN", "");
+		Res r = get(this.worker + "/actuator/prometheus", Map.of("Authorization", "Bearer " + token));
 		if (r.status != 200) {
 			return -1;
 		}

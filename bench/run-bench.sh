@@ -160,7 +160,8 @@ EMU="http://127.0.0.1:$EMU_PORT"
 
 WORKER_PORT="$(free_port)"
 WORKER_TOKEN="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-start worker "$WORKER_JAR" PORT="$WORKER_PORT" SERVER_ADDRESS=127.0.0.1 \
+export METRICS_TOKEN="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+start worker "$WORKER_JAR" PORT="$WORKER_PORT" SERVER_ADDRESS=127.0.0.1 METRICS_TOKEN="$METRICS_TOKEN" \
   PERCHANCE_BASE_URL="$EMU" PERCHANCE_SITE_URL="$EMU" \
   BROWSER_ENGINE=chromium BROWSER_EXECUTABLE_PATH="$CHROMIUM" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
   BROWSER_ARGS="${BROWSER_ARGS:---no-sandbox,--disable-gpu,--disable-dev-shm-usage,--disable-background-networking,--disable-component-update,--disable-sync}" \
