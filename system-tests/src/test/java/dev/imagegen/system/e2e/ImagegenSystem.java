@@ -40,7 +40,7 @@ final class ImagegenSystem implements AutoCloseable {
 
 	private final EmulatorControl emulatorControl;
 
-	private ImagegenSystem(String name) {
+	private ImagegenSystem(String name, Map<String, String> sharedEnv) {
 		Path logs = logs(name);
 		int[] ports = freePorts(3);
 		int emulatorPort = ports[0];
@@ -63,6 +63,7 @@ final class ImagegenSystem implements AutoCloseable {
 		workerEnv.put("BROWSER_HEADLESS", "true");
 		workerEnv.put("BROWSER_PROFILE_DIR", logs.resolve("profiles").toString());
 		workerEnv.put("WORKER_SESSIONS", "1");
+		workerEnv.putAll(sharedEnv);
 		workerEnv.put("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
 		this.worker = new ServiceProcess("worker",
 				jar("worker-service", ""), workerPort, workerEnv, logs,
@@ -77,6 +78,7 @@ final class ImagegenSystem implements AutoCloseable {
 		apiEnv.put("ANON_GENERATIONS_PER_MINUTE", "100000");
 		apiEnv.put("ANON_MAX_CONCURRENT", "1000");
 		apiEnv.put("CLIENT_REQUESTS_PER_MINUTE", "1000000");
+		apiEnv.putAll(sharedEnv);
 		this.api = new ServiceProcess("api", jar("api-service", ""), apiPort, apiEnv, logs,
 				"/actuator/health/readiness");
 
@@ -90,7 +92,17 @@ final class ImagegenSystem implements AutoCloseable {
 	 * @return the running system
 	 */
 	static ImagegenSystem start(String name) {
-		ImagegenSystem system = new ImagegenSystem(name);
+		return start(name, Map.of());
+	}
+
+	/**
+	 * Starts the system with variables given to both the worker and the API (a setting both services read).
+	 * @param name a folder name under {@code target/e2e/} for the logs
+	 * @param sharedEnv variables for both services
+	 * @return the running system
+	 */
+	static ImagegenSystem start(String name, Map<String, String> sharedEnv) {
+		ImagegenSystem system = new ImagegenSystem(name, sharedEnv);
 		Runtime.getRuntime().addShutdownHook(system.shutdownHook);
 		try {
 			system.startAndTrack(system.emulator);
