@@ -270,6 +270,9 @@ await_ready() {
 # A fresh token per run: the worker accepts work only from this API.
 WORKER_TOKEN="${WORKER_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
 export WORKER_TOKEN
+# Metrics are not public: the main port serves them only to this token's bearer.
+METRICS_TOKEN="${METRICS_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
+export METRICS_TOKEN
 
 say "browser: $browser_note"
 if [ "$OFFLINE" -eq 1 ]; then
@@ -294,7 +297,7 @@ imagegen is running$([ "$OFFLINE" -eq 1 ] && echo " (offline: images come from t
   API        http://localhost:$API_PORT/            (a form for people)
   generate   http://localhost:$API_PORT/generate?prompt=a+red+fox+in+the+snow&shape=portrait
   health     http://localhost:$API_PORT/health
-  metrics    http://localhost:$API_PORT/actuator/prometheus
+  metrics    curl -H 'Authorization: Bearer $METRICS_TOKEN' http://localhost:$API_PORT/actuator/prometheus
   worker     http://127.0.0.1:$WORKER_PORT/health   (private; bearer token required for /generate)
 $([ "$OFFLINE" -eq 1 ] && echo "  emulator   http://127.0.0.1:$EMULATOR_PORT/__emulator/config")
   logs       var/log/
