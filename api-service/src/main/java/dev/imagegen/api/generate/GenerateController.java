@@ -132,13 +132,14 @@ class GenerateController {
 	Mono<ResponseEntity<byte[]>> head(ServerWebExchange exchange) {
 		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
 			.map((request) -> {
-				String etag = request.seedFixed() ? etag(request.fingerprint()) : null;
+				String fingerprint = request.seedFixed() ? request.fingerprint() : null;
+				String etag = (fingerprint != null) ? etag(fingerprint) : null;
 				if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
 					return notModified(request, etag);
 				}
-				Optional<StoredImage> stored = (etag != null) ? this.cache.get(request.fingerprint()) : Optional.empty();
+				Optional<StoredImage> stored = (fingerprint != null) ? this.cache.get(fingerprint) : Optional.empty();
 				if (stored.isPresent()) {
-					return hit(request, stored.get()).body(null);
+					return hit(request, stored.get(), fingerprint).body(null);
 				}
 				ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 					.contentType(request.format().mediaType())
@@ -165,7 +166,7 @@ class GenerateController {
 		if (fingerprint != null && !fresh) {
 			Optional<StoredImage> stored = this.cache.get(fingerprint);
 			if (stored.isPresent()) {
-				return Mono.just(hit(request, stored.get()).body(stored.get().bytes()));
+				return Mono.just(hit(request, stored.get(), fingerprint).body(stored.get().bytes()));
 			}
 		}
 		if (!this.workers.configured()) {
@@ -184,7 +185,7 @@ class GenerateController {
 		else {
 			generation = this.gate.admit(exchange, () -> generateAndStore(exchange, seeded));
 		}
-		return generation.map((image) -> miss(seeded, image, etag));
+		return generation.map((image) -> miss(seeded, image, fingerprint));
 	}
 
 	/** One worker call; the image is stored under the seed the worker really used. */
@@ -213,19 +214,21 @@ class GenerateController {
 	}
 
 	/**
-	 * A fresh image; {@code etag} is {@code null} unless the caller fixed the seed (then the image may be cached
-	 * by anyone, for ever).
+	 * A fresh image; {@code fingerprint} (and with it the ETag) is {@code null} unless the caller fixed the seed
+	 * (then the image may be cached by anyone, for ever).
 	 */
-	private static ResponseEntity<byte[]> miss(GenerateRequest seeded, StoredImage image, String etag) {
-		return image(seeded.withSeed(image.seed()), image, etag)
+	private static ResponseEntity<byte[]> miss(GenerateRequest seeded, StoredImage image, String fingerprint) {
+		String etag = (fingerprint != null) ? etag(fingerprint) : null;
+		String named = (fingerprint != null) ? fingerprint : seeded.withSeed(image.seed()).fingerprint();
+		return image(seeded, image, named, etag)
 			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
 			.header(X_CACHE, "MISS")
 			.body(image.bytes());
 	}
 
 	/** A stored image for a fixed-seed request: the headers of a fresh answer plus {@code X-Cache} and {@code Age}. */
-	private ResponseEntity.BodyBuilder hit(GenerateRequest request, StoredImage image) {
-		return image(request, image, etag(request.fingerprint()))
+	private ResponseEntity.BodyBuilder hit(GenerateRequest request, StoredImage image, String fingerprint) {
+		return image(request, image, fingerprint, etag(fingerprint))
 			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
 			.header(X_CACHE, "HIT")
 			.header(HttpHeaders.AGE, Long.toString(this.cache.age(image).toSeconds()));
@@ -235,8 +238,9 @@ class GenerateController {
 	 * The headers every image answer has. The body is the stored array itself: WebFlux wraps a {@code byte[]}
 	 * in a buffer without copying, so a hit costs no allocation of the image's size.
 	 */
-	private static ResponseEntity.BodyBuilder image(GenerateRequest request, StoredImage image, String etag) {
-		String filename = "imagegen-" + request.fingerprint().substring(0, 12) + "-" + image.seed() + "."
+	private static ResponseEntity.BodyBuilder image(GenerateRequest request, StoredImage image, String fingerprint,
+			String etag) {
+		String filename = "imagegen-" + fingerprint.substring(0, 12) + "-" + image.seed() + "."
 				+ request.format().extension();
 		ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 			.contentType(image.mediaType())
