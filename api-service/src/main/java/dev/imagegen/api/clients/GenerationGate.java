@@ -40,7 +40,18 @@ public final class GenerationGate {
 	 * @return the generation's outcome, or {@code 429 rate-limited} / {@code too-many-concurrent}
 	 */
 	public <T> Mono<T> admit(ServerWebExchange exchange, Supplier<Mono<T>> generation) {
-		ClientIdentity client = exchange.getAttribute(ClientIdentity.ATTRIBUTE);
+		return admit((ClientIdentity) exchange.getAttribute(ClientIdentity.ATTRIBUTE), generation);
+	}
+
+	/**
+	 * Runs a generation for a client, or fails with a {@code 429} problem. For work that outlives its HTTP
+	 * exchange (a job), the client is kept with the work and passed here.
+	 * @param <T> what the generation yields
+	 * @param client the client, or {@code null} for none (no limits apply)
+	 * @param generation starts the generation when subscribed
+	 * @return the generation's outcome, or {@code 429 rate-limited} / {@code too-many-concurrent}
+	 */
+	public <T> Mono<T> admit(ClientIdentity client, Supplier<Mono<T>> generation) {
 		if (client == null) {
 			// Only requests that bypass the client filter (none in production) get here without a client.
 			return generation.get();

@@ -3,22 +3,17 @@ package dev.imagegen.api.generate;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.imagegen.api.cache.ImageCache;
-import dev.imagegen.api.cache.SingleFlight;
 import dev.imagegen.api.cache.StoredImage;
-import dev.imagegen.api.clients.GenerationGate;
+import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.InvalidParameter;
 import dev.imagegen.api.problem.ProblemTypes;
 import dev.imagegen.api.web.RequestContext;
-import dev.imagegen.api.worker.WorkerPool;
-import dev.imagegen.api.worker.WorkerRequest;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.ContentDisposition;
@@ -53,23 +48,13 @@ class GenerateController {
 
 	private final GenerateRequestParser parser;
 
-	private final WorkerPool workers;
-
 	private final long maxBodyBytes;
 
-	private final GenerationGate gate;
+	private final ImageGenerator generator;
 
-	private final ImageCache cache;
-
-	private final SingleFlight singleFlight;
-
-	GenerateController(ApiProperties properties, WorkerPool workers, JsonMapper jsonMapper, GenerationGate gate,
-			ImageCache cache, SingleFlight singleFlight) {
-		this.gate = gate;
-		this.cache = cache;
-		this.singleFlight = singleFlight;
+	GenerateController(ApiProperties properties, JsonMapper jsonMapper, ImageGenerator generator) {
+		this.generator = generator;
 		this.parser = new GenerateRequestParser(properties.maxPromptLength(), jsonMapper);
-		this.workers = workers;
 		this.maxBodyBytes = properties.maxBodySize().toBytes();
 	}
 
@@ -137,9 +122,9 @@ class GenerateController {
 				if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
 					return notModified(request, etag);
 				}
-				Optional<StoredImage> stored = (fingerprint != null) ? this.cache.get(fingerprint) : Optional.empty();
+				Optional<ImageGenerator.Generated> stored = this.generator.lookup(request);
 				if (stored.isPresent()) {
-					return hit(request, stored.get(), fingerprint).body(null);
+					return hit(stored.get()).body(null);
 				}
 				ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 					.contentType(request.format().mediaType())
@@ -154,51 +139,19 @@ class GenerateController {
 
 	private Mono<ResponseEntity<byte[]>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
-		// Only a fixed seed fixes the image: then the fingerprint is computed once, for the ETag, the cache key and
-		// the file name.
-		String fingerprint = request.seedFixed() ? request.fingerprint() : null;
-		String etag = (fingerprint != null) ? etag(fingerprint) : null;
-		if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
-			return Mono.just(notModified(request, etag));
-		}
-		// "Cache-Control: no-cache" asks for a fresh image: no lookup, no joining, and the new image replaces the entry.
-		boolean fresh = noCache(exchange.getRequest().getHeaders());
-		if (fingerprint != null && !fresh) {
-			Optional<StoredImage> stored = this.cache.get(fingerprint);
-			if (stored.isPresent()) {
-				return Mono.just(hit(request, stored.get(), fingerprint).body(stored.get().bytes()));
+		if (request.seedFixed()) {
+			String etag = etag(request.fingerprint());
+			if (matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
+				return Mono.just(notModified(request, etag));
 			}
 		}
-		if (!this.workers.configured()) {
-			return Mono.error(this.workers.notConfigured());
-		}
-		GenerateRequest seeded = request.seedFixed() ? request
-				: request.withSeed(ThreadLocalRandom.current().nextLong(0, GenerateRequestParser.MAX_SEED + 1));
-		Mono<StoredImage> generation;
-		if (fingerprint != null && !fresh) {
-			// Joining a generation in flight costs no generation token: only the request that starts one passes
-			// the client gate, so a joiner never inherits another client's 429 either.
-			generation = this.singleFlight.<StoredImage>join(fingerprint)
-				.orElseGet(() -> this.gate.admit(exchange,
-						() -> this.singleFlight.share(fingerprint, () -> generateAndStore(exchange, seeded))));
-		}
-		else {
-			generation = this.gate.admit(exchange, () -> generateAndStore(exchange, seeded));
-		}
-		return generation.map((image) -> miss(seeded, image, fingerprint));
-	}
-
-	/** One worker call; the image is stored under the seed the worker really used. */
-	private Mono<StoredImage> generateAndStore(ServerWebExchange exchange, GenerateRequest seeded) {
-		WorkerRequest workerRequest = new WorkerRequest(seeded.prompt(), seeded.negativePrompt(), seeded.seed(),
-				seeded.guidanceScale(), seeded.shape().wireName(), seeded.format().wireName());
-		return this.workers
-			.generate(workerRequest, seeded.format().mediaType(), RequestContext.requestId(exchange),
-					(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker))
-			.map((image) -> {
-				long seed = (image.seed() != null) ? image.seed() : seeded.seed();
-				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.bytes(), image.mediaType(), seed);
-			});
+		ImageGenerator.Call call = new ImageGenerator.Call(exchange.getAttribute(ClientIdentity.ATTRIBUTE),
+				RequestContext.requestId(exchange), noCache(exchange.getRequest().getHeaders()),
+				(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker));
+		return this.generator.generate(request, call).map((generated) -> {
+			ResponseEntity.BodyBuilder builder = generated.hit() ? hit(generated) : miss(request, generated);
+			return builder.body(generated.image().bytes());
+		});
 	}
 
 	private static String etag(String fingerprint) {
@@ -214,24 +167,21 @@ class GenerateController {
 	}
 
 	/**
-	 * A fresh image; {@code fingerprint} (and with it the ETag) is {@code null} unless the caller fixed the seed
-	 * (then the image may be cached by anyone, for ever).
+	 * A fresh image: cacheable by anyone, for ever, only when the caller fixed the seed (then it has an ETag).
 	 */
-	private static ResponseEntity<byte[]> miss(GenerateRequest seeded, StoredImage image, String fingerprint) {
-		String etag = (fingerprint != null) ? etag(fingerprint) : null;
-		String named = (fingerprint != null) ? fingerprint : seeded.withSeed(image.seed()).fingerprint();
-		return image(seeded, image, named, etag)
+	private static ResponseEntity.BodyBuilder miss(GenerateRequest asked, ImageGenerator.Generated generated) {
+		String etag = asked.seedFixed() ? etag(generated.fingerprint()) : null;
+		return image(generated.request(), generated.image(), generated.fingerprint(), etag)
 			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
-			.header(X_CACHE, "MISS")
-			.body(image.bytes());
+			.header(X_CACHE, "MISS");
 	}
 
 	/** A stored image for a fixed-seed request: the headers of a fresh answer plus {@code X-Cache} and {@code Age}. */
-	private ResponseEntity.BodyBuilder hit(GenerateRequest request, StoredImage image, String fingerprint) {
-		return image(request, image, fingerprint, etag(fingerprint))
+	private static ResponseEntity.BodyBuilder hit(ImageGenerator.Generated generated) {
+		return image(generated.request(), generated.image(), generated.fingerprint(), etag(generated.fingerprint()))
 			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
 			.header(X_CACHE, "HIT")
-			.header(HttpHeaders.AGE, Long.toString(this.cache.age(image).toSeconds()));
+			.header(HttpHeaders.AGE, Long.toString(generated.age().toSeconds()));
 	}
 
 	/**

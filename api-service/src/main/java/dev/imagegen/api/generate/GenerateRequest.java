@@ -15,19 +15,26 @@ import java.util.HexFormat;
  * @param shape the shape
  * @param format the encoding
  */
-record GenerateRequest(String prompt, String negativePrompt, long seed, double guidanceScale, Shape shape,
+public record GenerateRequest(String prompt, String negativePrompt, long seed, double guidanceScale, Shape shape,
 		ImageFormat format) {
 
 	/** The seed that means "pick one at random". */
-	static final long RANDOM_SEED = -1;
+	public static final long RANDOM_SEED = -1;
 
-	/** Whether the caller fixed the seed (and so the image). */
-	boolean seedFixed() {
+	/**
+	 * Whether the caller fixed the seed (and so the image).
+	 * @return {@code true} unless the seed is {@link #RANDOM_SEED}
+	 */
+	public boolean seedFixed() {
 		return this.seed != RANDOM_SEED;
 	}
 
-	/** The same request with a concrete seed. */
-	GenerateRequest withSeed(long newSeed) {
+	/**
+	 * The same request with a concrete seed.
+	 * @param newSeed the seed
+	 * @return a copy with that seed
+	 */
+	public GenerateRequest withSeed(long newSeed) {
 		return new GenerateRequest(this.prompt, this.negativePrompt, newSeed, this.guidanceScale, this.shape,
 				this.format);
 	}
@@ -35,8 +42,9 @@ record GenerateRequest(String prompt, String negativePrompt, long seed, double g
 	/**
 	 * A digest of the normalized parameters: equal for requests that produce the same image, so it
 	 * serves as the strong ETag and in the file name (which must not carry prompt text).
+	 * @return 32 hex digits
 	 */
-	String fingerprint() {
+	public String fingerprint() {
 		// The texts are length-prefixed: they may contain newlines, and with a plain separator the prompt
 		// "a\nb" + negative "c" would collide with "a" + "b\nc", and one would be served the other's image.
 		String canonical = String.join("\n", "v2", this.prompt.length() + ":" + this.prompt,

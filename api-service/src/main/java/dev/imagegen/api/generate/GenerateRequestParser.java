@@ -26,7 +26,7 @@ import org.springframework.util.MultiValueMap;
  * a JSON body: unknown or repeated parameters, wrong types, out-of-range values, blank or too long
  * prompts are all reported together in one {@code validation-error} problem.
  */
-final class GenerateRequestParser {
+public final class GenerateRequestParser {
 
 	/** The parameters of the public API, in the order they are documented. */
 	static final List<String> PARAMETERS = List.of("prompt", "negative_prompt", "seed", "guidance_scale", "shape",
@@ -38,7 +38,7 @@ final class GenerateRequestParser {
 
 	static final double DEFAULT_GUIDANCE = 7.0;
 
-	static final long MAX_SEED = Integer.MAX_VALUE;
+	public static final long MAX_SEED = Integer.MAX_VALUE;
 
 	private static final String ALLOWED = "allowed parameters: " + String.join(", ", PARAMETERS);
 
@@ -53,7 +53,7 @@ final class GenerateRequestParser {
 	/** Reads one property value at a time; the object as a whole is checked by hand. */
 	private final ObjectReader valueReader;
 
-	GenerateRequestParser(int maxPromptLength, JsonMapper jsonMapper) {
+	public GenerateRequestParser(int maxPromptLength, JsonMapper jsonMapper) {
 		this.maxPromptLength = maxPromptLength;
 		this.jsonMapper = jsonMapper;
 		this.valueReader = jsonMapper.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -63,7 +63,7 @@ final class GenerateRequestParser {
 	 * Validates query parameters ({@code GET /generate}).
 	 * @throws ApiProblem a {@code validation-error} naming every offending parameter
 	 */
-	GenerateRequest fromQuery(MultiValueMap<String, String> query) {
+	public GenerateRequest fromQuery(MultiValueMap<String, String> query) {
 		Map<String, List<Object>> raw = new LinkedHashMap<>();
 		query.forEach((name, values) -> {
 			List<Object> list = new ArrayList<>();
@@ -80,7 +80,7 @@ final class GenerateRequestParser {
 	 * @throws ApiProblem {@code malformed-json} when the body is not one JSON object, else a
 	 * {@code validation-error} naming every offending field
 	 */
-	GenerateRequest fromJson(byte[] body) {
+	public GenerateRequest fromJson(byte[] body) {
 		Map<String, List<Object>> raw = new LinkedHashMap<>();
 		try (JsonParser parser = this.jsonMapper.createParser(body)) {
 			JsonToken token = parser.nextToken();

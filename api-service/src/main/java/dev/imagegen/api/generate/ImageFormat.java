@@ -7,7 +7,7 @@ import org.springframework.http.MediaType;
 /**
  * The image encodings the API offers.
  */
-enum ImageFormat {
+public enum ImageFormat {
 
 	/** PNG, the default. */
 	PNG(MediaType.IMAGE_PNG, "png"),
@@ -24,20 +24,20 @@ enum ImageFormat {
 	}
 
 	/** The lower-case name used on the wire. */
-	String wireName() {
+	public String wireName() {
 		return name().toLowerCase(Locale.ROOT);
 	}
 
-	MediaType mediaType() {
+	public MediaType mediaType() {
 		return this.mediaType;
 	}
 
-	String extension() {
+	public String extension() {
 		return this.extension;
 	}
 
 	/** Case-insensitive lookup; {@code null} when the value names no format. */
-	static ImageFormat parse(String value) {
+	public static ImageFormat parse(String value) {
 		for (ImageFormat format : values()) {
 			if (format.name().equalsIgnoreCase(value)) {
 				return format;

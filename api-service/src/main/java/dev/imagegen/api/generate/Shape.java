@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * The image shapes the API offers; the worker renders them at the sizes given below.
  */
-enum Shape {
+public enum Shape {
 
 	/** 512x768. */
 	PORTRAIT,
@@ -15,12 +15,12 @@ enum Shape {
 	SQUARE;
 
 	/** The lower-case name used on the wire, in the public API and towards the worker. */
-	String wireName() {
+	public String wireName() {
 		return name().toLowerCase(Locale.ROOT);
 	}
 
 	/** Case-insensitive lookup; {@code null} when the value names no shape. */
-	static Shape parse(String value) {
+	public static Shape parse(String value) {
 		for (Shape shape : values()) {
 			if (shape.name().equalsIgnoreCase(value)) {
 				return shape;

@@ -1,0 +1,130 @@
+package dev.imagegen.api.generate;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+import reactor.core.publisher.Mono;
+
+import dev.imagegen.api.cache.ImageCache;
+import dev.imagegen.api.cache.SingleFlight;
+import dev.imagegen.api.cache.StoredImage;
+import dev.imagegen.api.clients.ClientIdentity;
+import dev.imagegen.api.clients.GenerationGate;
+import dev.imagegen.api.worker.WorkerPool;
+import dev.imagegen.api.worker.WorkerRequest;
+import org.springframework.stereotype.Service;
+
+/**
+ * The one generation path behind every front door ({@code /generate}, jobs, the OpenAI-compatible API): a
+ * fixed-seed request is answered from the image cache or joins a generation already in flight; otherwise the
+ * seed is chosen, a worker is called within the client's limits, and the image is stored under the seed used.
+ * HTTP concerns (ETags, headers, bodies) stay with the callers.
+ */
+@Service
+public class ImageGenerator {
+
+	private final WorkerPool workers;
+
+	private final GenerationGate gate;
+
+	private final ImageCache cache;
+
+	private final SingleFlight singleFlight;
+
+	ImageGenerator(WorkerPool workers, GenerationGate gate, ImageCache cache, SingleFlight singleFlight) {
+		this.workers = workers;
+		this.gate = gate;
+		this.cache = cache;
+		this.singleFlight = singleFlight;
+	}
+
+	/**
+	 * The stored image for a fixed-seed request, without generating.
+	 * @param request a validated request
+	 * @return the image when the seed is fixed and it is stored
+	 */
+	public Optional<Generated> lookup(GenerateRequest request) {
+		if (!request.seedFixed()) {
+			return Optional.empty();
+		}
+		String fingerprint = request.fingerprint();
+		return this.cache.get(fingerprint).map((image) -> new Generated(request, image, fingerprint, true,
+				this.cache.age(image)));
+	}
+
+	/**
+	 * Answers a request from the cache or by a generation.
+	 * @param request a validated request (its seed may be random)
+	 * @param call who asks and how
+	 * @return the image, or an {@code ApiProblem} error (client limits, worker faults)
+	 */
+	public Mono<Generated> generate(GenerateRequest request, Call call) {
+		String fingerprint = request.seedFixed() ? request.fingerprint() : null;
+		if (fingerprint != null && !call.fresh()) {
+			Optional<StoredImage> stored = this.cache.get(fingerprint);
+			if (stored.isPresent()) {
+				return Mono.just(new Generated(request, stored.get(), fingerprint, true, this.cache.age(stored.get())));
+			}
+		}
+		if (!this.workers.configured()) {
+			return Mono.error(this.workers.notConfigured());
+		}
+		GenerateRequest seeded = request.seedFixed() ? request
+				: request.withSeed(ThreadLocalRandom.current().nextLong(0, GenerateRequestParser.MAX_SEED + 1));
+		Mono<StoredImage> generation;
+		if (fingerprint != null && !call.fresh()) {
+			// Joining a generation in flight costs no generation token: only the request that starts one passes
+			// the client gate, so a joiner never inherits another client's 429 either.
+			generation = this.singleFlight.<StoredImage>join(fingerprint)
+				.orElseGet(() -> this.gate.admit(call.client(),
+						() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call))));
+		}
+		else {
+			// "Cache-Control: no-cache" asks for a fresh image: no lookup, no joining; the new image replaces the entry.
+			generation = this.gate.admit(call.client(), () -> generateAndStore(seeded, call));
+		}
+		return generation.map((image) -> {
+			GenerateRequest used = seeded.withSeed(image.seed());
+			return new Generated(used, image, (fingerprint != null) ? fingerprint : used.fingerprint(), false,
+					Duration.ZERO);
+		});
+	}
+
+	/** One worker call; the image is stored under the seed the worker really used. */
+	private Mono<StoredImage> generateAndStore(GenerateRequest seeded, Call call) {
+		WorkerRequest workerRequest = new WorkerRequest(seeded.prompt(), seeded.negativePrompt(), seeded.seed(),
+				seeded.guidanceScale(), seeded.shape().wireName(), seeded.format().wireName());
+		return this.workers.generate(workerRequest, seeded.format().mediaType(), call.requestId(), call.onWorker())
+			.map((image) -> {
+				long seed = (image.seed() != null) ? image.seed() : seeded.seed();
+				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.bytes(), image.mediaType(), seed);
+			});
+	}
+
+	/**
+	 * Who asks for a generation and how.
+	 *
+	 * @param client the client whose limits apply, or {@code null} for none
+	 * @param requestId passed to the worker as {@code X-Request-Id}
+	 * @param fresh {@code true} to skip the cache lookup and single-flight ({@code Cache-Control: no-cache})
+	 * @param onWorker told the URL of each worker the request is sent to
+	 */
+	public record Call(ClientIdentity client, String requestId, boolean fresh, Consumer<String> onWorker) {
+	}
+
+	/**
+	 * An image and how it was obtained.
+	 *
+	 * @param request the request with the seed actually used
+	 * @param image the stored image
+	 * @param fingerprint the fingerprint of {@code request} (the cache key and ETag)
+	 * @param hit whether it came from the cache
+	 * @param age how long it has been stored ({@link Duration#ZERO} for a fresh one)
+	 */
+	public record Generated(GenerateRequest request, StoredImage image, String fingerprint, boolean hit,
+			Duration age) {
+	}
+
+}
