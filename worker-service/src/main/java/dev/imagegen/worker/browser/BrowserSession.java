@@ -411,11 +411,13 @@ final class BrowserSession implements Runnable {
 		try {
 			Budget budget = Budget.of(job);
 			if (this.client.hasOrphanedGeneration()) {
+				// Waiting for an earlier generation of the key is part of the generate call's phase.
+				job.phase(dev.imagegen.worker.job.Phase.GENERATING);
 				// Settled inside this job's deadline, not before taking it: queued jobs never age past
 				// their deadlines behind a wait nobody counted.
 				this.client.settleOrphanedGeneration(budget);
 			}
-			UpstreamImage image = this.client.generate(job.spec(), budget);
+			UpstreamImage image = this.client.generate(job.spec(), budget, job);
 			this.lastSuccessAt = Instant.now();
 			this.lastError = null;
 			job.succeed(image);

@@ -31,6 +31,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
+import dev.imagegen.worker.job.Phase;
+import dev.imagegen.worker.job.ProgressSink;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
@@ -82,6 +84,15 @@ final class PerchanceClient {
 	private boolean orphanedGeneration;
 
 	private volatile boolean protocolChanged;
+
+	/** Perchance's queue position is polled no more often than this per key (docs/perchance-protocol.md). */
+	static final Duration QUEUE_POLL_INTERVAL = Duration.ofSeconds(5);
+
+	/** The first poll of a generate call comes this late at the earliest, once the call is surely in the queue. */
+	static final Duration QUEUE_POLL_FIRST = Duration.ofSeconds(1);
+
+	// When this key's queue position was polled last (0: never); polls answer on the session thread.
+	private volatile long lastQueuePollNanos;
 
 	PerchanceClient(Page page, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics, Breaker breaker,
 			String session) {
@@ -273,6 +284,14 @@ final class PerchanceClient {
 	 * Runs one generation: POST with retries as the protocol table says, then download and check the image.
 	 */
 	UpstreamImage generate(GenerationSpec spec, Budget budget) {
+		return generate(spec, budget, ProgressSink.NONE);
+	}
+
+	/**
+	 * Runs one generation, reporting its phases ({@code starting} while a key is obtained, {@code generating},
+	 * {@code downloading}) and Perchance's queue position while the generate call is outstanding.
+	 */
+	UpstreamImage generate(GenerationSpec spec, Budget budget, ProgressSink progress) {
 		Attempts attempts = new Attempts(this.retry.transientAttempts());
 		int awaits = 0;
 		boolean reverified = false;
@@ -281,13 +300,15 @@ final class PerchanceClient {
 		while (true) {
 			budget.check();
 			if (this.key == null) {
+				progress.phase(Phase.STARTING);
 				obtainKey(budget, attempts);
 			}
+			progress.phase(Phase.GENERATING);
 			String requestId = randomFloat();
 			String url = this.perchance.base() + "/api/generate?userKey=" + encode(this.key) + "&requestId=" + requestId
 					+ "&adAccessCode=" + encode(adCode) + "&__cacheBust=" + randomFloat();
 			String body = generateBody(spec, adCode, requestId);
-			UpstreamResponse response = fetch("POST", url, body, false, budget);
+			UpstreamResponse response = generateCall(url, body, requestId, budget, progress);
 			if (!response.answered() && response.timedOut()) {
 				this.orphanedGeneration = true;
 			}
@@ -314,6 +335,7 @@ final class PerchanceClient {
 					case "success" -> {
 						this.breaker.onSuccess();
 						this.protocolChanged = false;
+						progress.phase(Phase.DOWNLOADING);
 						return download(spec, node, budget);
 					}
 					case "waiting_for_prev_request_to_finish" -> {
@@ -331,6 +353,7 @@ final class PerchanceClient {
 						}
 						reverified = true;
 						log.info("Session {}: key rejected ({}), verifying again", this.session, status);
+						progress.phase(Phase.STARTING);
 						obtainKey(budget, attempts);
 						continue;
 					}
@@ -357,6 +380,57 @@ final class PerchanceClient {
 				}
 			}
 			retryOrFail(attempts, "generate", failure, budget);
+		}
+	}
+
+	/**
+	 * The generate POST; for a job, Perchance's queue position is polled while it is outstanding, no more often
+	 * than every 5 s per key. A poll that fails or answers nonsense changes nothing for the job.
+	 */
+	private UpstreamResponse generateCall(String url, String body, String requestId, Budget budget,
+			ProgressSink progress) {
+		if (progress == ProgressSink.NONE) {
+			return fetch("POST", url, body, false, budget);
+		}
+		long now = System.nanoTime();
+		Duration first = QUEUE_POLL_FIRST;
+		if (this.lastQueuePollNanos != 0) {
+			Duration untilAllowed = QUEUE_POLL_INTERVAL.minusNanos(now - this.lastQueuePollNanos);
+			first = (untilAllowed.compareTo(first) > 0) ? untilAllowed : first;
+		}
+		String pollUrl = this.perchance.base() + "/api/getUserQueuePosition?userKey=" + encode(this.key)
+				+ "&requestId=" + requestId;
+		Transport.Poll poll = new Transport.Poll(pollUrl, first, QUEUE_POLL_INTERVAL, (text) -> {
+			this.lastQueuePollNanos = System.nanoTime();
+			queuePositionAnswered(text, progress);
+		});
+		try {
+			return this.transport.send("POST", url, body, false, budget.stepTimeout(this.perchance.stepTimeout()), poll);
+		}
+		finally {
+			// A poll may have been sent whose answer never came back: count it as sent at the end of the call.
+			if (System.nanoTime() - now >= first.toNanos()) {
+				this.lastQueuePollNanos = System.nanoTime();
+			}
+		}
+	}
+
+	private void queuePositionAnswered(String text, ProgressSink progress) {
+		try {
+			JsonNode node = parse(text);
+			String status = (node != null) ? text(node, "status") : null;
+			this.metrics.upstream("queuePosition", (node != null) ? String.valueOf(status) : "non-json");
+			if ("success".equals(status) && node.get("position") != null && node.get("position").canConvertToInt()
+					&& node.get("position").isIntegralNumber() && node.get("position").intValue() >= 0) {
+				progress.upstreamQueuePosition(node.get("position").intValue());
+			}
+			else if ("not_in_queue".equals(status)) {
+				progress.upstreamQueuePosition(null);
+			}
+		}
+		catch (RuntimeException ex) {
+			// Optional information: never fail the job over it.
+			log.debug("Session {}: reading the queue position failed: {}", this.session, ex.toString());
 		}
 	}
 

@@ -28,6 +28,7 @@ import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
+import dev.imagegen.worker.progress.ProgressBoard;
 import dev.imagegen.worker.request.RequestIdFilter;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -51,8 +52,12 @@ class GenerateController {
 	// Transcoding runs off the session threads so a session can start its next generation at once.
 	private final ExecutorService encoders;
 
-	GenerateController(SessionPool pool, WorkerMetrics metrics, JsonMapper json, WorkerProperties properties) {
+	private final ProgressBoard progress;
+
+	GenerateController(SessionPool pool, WorkerMetrics metrics, JsonMapper json, WorkerProperties properties,
+			ProgressBoard progress) {
 		this.pool = pool;
+		this.progress = progress;
 		this.metrics = metrics;
 		this.parser = new RequestParser(json, properties.jobs().maxPromptLength());
 		this.generationTimeout = properties.jobs().generationTimeout();
@@ -74,6 +79,7 @@ class GenerateController {
 		GenerationSpec spec = this.parser.parse(body);
 		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline);
 		job.callerConnected(TomcatCallerProbe.of(request));
+		this.progress.track(job);
 		DeferredResult<ResponseEntity<byte[]>> response = new DeferredResult<>(Math.max(1, job.remaining().toMillis()));
 		response.onTimeout(() -> {
 			abandon(job, "deadline");

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one bounded queue that feeds the browser sessions. Capacity limits new arrivals only: a job that a
  * crashed session hands back goes to the front even when the queue is full, since it was already accepted.
+ * After every change it tells each waiting job its place ({@link Job#queuedAt}).
  */
 public final class JobQueue {
 
@@ -35,7 +36,9 @@ public final class JobQueue {
 		if (this.closed || this.jobs.size() >= this.capacity) {
 			return false;
 		}
-		return this.jobs.offerLast(job);
+		this.jobs.offerLast(job);
+		publishPositions();
+		return true;
 	}
 
 	/**
@@ -47,7 +50,9 @@ public final class JobQueue {
 		if (this.closed) {
 			return false;
 		}
-		return this.jobs.offerFirst(job);
+		this.jobs.offerFirst(job);
+		publishPositions();
+		return true;
 	}
 
 	/** Takes jobs again (a pool that is started, possibly after a stop). */
@@ -71,7 +76,11 @@ public final class JobQueue {
 	 * @throws InterruptedException when the session thread is stopped
 	 */
 	public Job poll(long timeoutMillis) throws InterruptedException {
-		return this.jobs.pollFirst(timeoutMillis, TimeUnit.MILLISECONDS);
+		Job job = this.jobs.pollFirst(timeoutMillis, TimeUnit.MILLISECONDS);
+		if (job != null) {
+			publishPositions();
+		}
+		return job;
 	}
 
 	/**
@@ -89,7 +98,20 @@ public final class JobQueue {
 	 * @param job the job
 	 */
 	public void remove(Job job) {
-		this.jobs.remove(job);
+		if (this.jobs.remove(job)) {
+			publishPositions();
+		}
+	}
+
+	/**
+	 * Tells every waiting job its place. Under this queue's lock, so two publications never interleave and
+	 * the last one always reflects the queue after the last change.
+	 */
+	private synchronized void publishPositions() {
+		int ahead = 0;
+		for (Job job : this.jobs) {
+			job.queuedAt(ahead++);
+		}
 	}
 
 	/**

@@ -18,6 +18,7 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
+import dev.imagegen.worker.progress.ProgressBoard;
 
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.BDDMockito.given;
@@ -45,6 +46,9 @@ class GenerateRequestSliceTests {
 
 	@MockitoBean
 	private WorkerMetrics metrics;
+
+	@MockitoBean
+	private ProgressBoard progress;
 
 	@ParameterizedTest
 	@CsvSource(delimiter = '|', value = {
