@@ -78,7 +78,7 @@ class ProgressController {
 
 		@Override
 		public void keepAlive() throws IOException {
-			this.emitter.send(SseEmitter.event().comment("keep-alive"));
+			this.emitter.send(SseEmitter.event().comment(" keep-alive"));
 		}
 
 		@Override
