@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,11 +117,13 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * @param spec what to generate
 	 * @param requestId the caller's request id
 	 * @param deadline the job's deadline from now: the caller's remaining budget, at most {@code GENERATION_TIMEOUT}
+	 * @param onCreated called with the job before any session can see it (progress tracking starts there, so
+	 * no phase goes unreported); a job refused for a full queue is failed, so its progress ends
 	 * @return the queued job
 	 * @throws WorkerException {@code shutting-down}, {@code upstream-rate-limited}, {@code upstream-challenge},
 	 * {@code browser-unavailable} or {@code queue-full}
 	 */
-	public Job submit(GenerationSpec spec, String requestId, Duration deadline) {
+	public Job submit(GenerationSpec spec, String requestId, Duration deadline, Consumer<Job> onCreated) {
 		if (this.draining || !this.running) {
 			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
 		}
@@ -129,9 +132,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			throw noSessionCanServe();
 		}
 		Job job = new Job(spec, requestId, deadline);
+		onCreated.accept(job);
 		if (!this.queue.offer(job)) {
-			throw new WorkerException(Problem.QUEUE_FULL,
+			WorkerException full = new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
+			job.fail(full);
+			throw full;
 		}
 		job.result().whenComplete((result, failure) -> {
 			if (result != null) {

@@ -77,9 +77,8 @@ class GenerateController {
 		long arrival = System.nanoTime();
 		Duration deadline = Deadlines.of(request.getHeader(Deadlines.HEADER), this.generationTimeout);
 		GenerationSpec spec = this.parser.parse(body);
-		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline);
+		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline, this.progress::track);
 		job.callerConnected(TomcatCallerProbe.of(request));
-		this.progress.track(job);
 		DeferredResult<ResponseEntity<byte[]>> response = new DeferredResult<>(Math.max(1, job.remaining().toMillis()));
 		response.onTimeout(() -> {
 			abandon(job, "deadline");
