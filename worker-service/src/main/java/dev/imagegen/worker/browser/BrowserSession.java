@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.microsoft.playwright.BrowserContext;
@@ -102,6 +103,9 @@ final class BrowserSession implements Runnable {
 
 	private volatile Job current;
 
+	// The deadline of the current job (System.nanoTime()), for the watchdog.
+	private volatile long jobDeadlineNanos;
+
 	private volatile PerchanceClient client;
 
 	private volatile boolean browserClosed;
@@ -169,6 +173,38 @@ final class BrowserSession implements Runnable {
 
 	void stop() {
 		this.stopping = true;
+	}
+
+	/**
+	 * Whether the running job has outlived its deadline by more than {@code margin}. Every step's timeout is
+	 * cut to the deadline, so a healthy session is back well before that; only a call into a frozen browser
+	 * ({@code page.evaluate} has no timeout of its own, and a stopped renderer never runs the in-page timer)
+	 * gets here.
+	 */
+	boolean overdue(Duration margin) {
+		return this.current != null && System.nanoTime() - (this.jobDeadlineNanos + margin.toNanos()) >= 0;
+	}
+
+	/**
+	 * Kills this session's browser processes (found by the profile folder on their command line), so that the
+	 * call hanging in it fails and the session thread relaunches the browser as after a crash. Called by the
+	 * pool's watchdog thread; it touches only operating-system processes, never a Playwright object.
+	 * @return how many processes were killed
+	 */
+	int killBrowserProcesses() {
+		String flag = "--user-data-dir=" + this.profile;
+		List<ProcessHandle> browsers = ProcessHandle.current()
+			.descendants()
+			.filter((p) -> p.info().commandLine().map((c) -> List.of(c.split(" ")).contains(flag)).orElse(false))
+			.toList();
+		int killed = 0;
+		for (ProcessHandle browser : browsers) {
+			for (ProcessHandle child : browser.descendants().toList()) {
+				killed += child.destroyForcibly() ? 1 : 0;
+			}
+			killed += browser.destroyForcibly() ? 1 : 0;
+		}
+		return killed;
 	}
 
 	SessionSnapshot snapshot() {
@@ -406,6 +442,7 @@ final class BrowserSession implements Runnable {
 		}
 		this.metrics.queueWait(job.queueWait());
 		MDC.put("requestId", job.requestId());
+		this.jobDeadlineNanos = System.nanoTime() + job.remaining().toNanos();
 		this.current = job;
 		this.state = State.BUSY;
 		try {

@@ -37,6 +37,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private static final Duration CALLER_WATCH = Duration.ofSeconds(1);
 
+	/** A job this far past its deadline means its session hangs in a frozen browser: the watchdog kills it. */
+	static final Duration WATCHDOG_MARGIN = Duration.ofSeconds(5);
+
 	// How long all sessions together may take to close their browsers after the grace period.
 	private static final Duration STOP_JOIN = Duration.ofSeconds(10);
 
@@ -57,7 +60,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private volatile boolean running;
 
-	// Watches the callers of queued jobs, so a disconnected caller frees its queue place at once.
+	// Watches the callers of queued jobs, so a disconnected caller frees its queue place at once, and the
+	// sessions for a call that hangs in a frozen browser (the watchdog).
 	private ScheduledExecutorService callerWatch;
 
 	private volatile boolean draining;
@@ -106,6 +110,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			return thread;
 		});
 		this.callerWatch.scheduleWithFixedDelay(this::dropQueuedJobsOfGoneCallers, CALLER_WATCH.toMillis(),
+				CALLER_WATCH.toMillis(), TimeUnit.MILLISECONDS);
+		this.callerWatch.scheduleWithFixedDelay(this::killFrozenBrowsers, CALLER_WATCH.toMillis(),
 				CALLER_WATCH.toMillis(), TimeUnit.MILLISECONDS);
 		this.running = true;
 		log.info("Started {} browser session(s) ({}), queue capacity {}", this.sessions.size(),
@@ -159,6 +165,28 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		catch (RuntimeException ex) {
 			// Never let the watch die: the next round tries again.
 			log.warn("Watching callers failed: {}", ex.toString());
+		}
+	}
+
+	/**
+	 * The watchdog: a session whose job outlived its deadline by {@link #WATCHDOG_MARGIN} hangs in a call that
+	 * will never return (a frozen renderer). Its caller has had its 504 at the deadline already; killing the
+	 * browser makes the hanging call fail, and the session relaunches as after a crash.
+	 */
+	private void killFrozenBrowsers() {
+		try {
+			for (BrowserSession session : this.sessions) {
+				if (session.overdue(WATCHDOG_MARGIN)) {
+					int killed = session.killBrowserProcesses();
+					if (killed > 0) {
+						log.warn("Session {}: a browser call outlived its job's deadline by {} s; killed {} browser "
+								+ "process(es) to relaunch it", session.id(), WATCHDOG_MARGIN.toSeconds(), killed);
+					}
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			log.warn("Watching for frozen browsers failed: {}", ex.toString());
 		}
 	}
 
