@@ -23,7 +23,6 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -82,7 +81,7 @@ final class BrowserSession implements Runnable {
 
 	private final JsonMapper json;
 
-	private final WorkerMetrics metrics;
+	private final SessionMetrics metrics;
 
 	private final SessionEvents events;
 
@@ -121,7 +120,7 @@ final class BrowserSession implements Runnable {
 
 	private Page page;
 
-	BrowserSession(int index, WorkerProperties properties, JobQueue queue, JsonMapper json, WorkerMetrics metrics,
+	BrowserSession(int index, WorkerProperties properties, JobQueue queue, JsonMapper json, SessionMetrics metrics,
 			SessionEvents events) {
 		this.index = index;
 		this.id = "session-" + index;

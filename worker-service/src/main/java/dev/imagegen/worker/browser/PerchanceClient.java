@@ -11,7 +11,6 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.ProgressSink;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 
 /**
  * The Perchance protocol (docs/perchance-protocol.md) spoken from one page on the image-API origin, as one
@@ -36,7 +35,7 @@ final class PerchanceClient {
 
 	private final String session;
 
-	PerchanceClient(Page page, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics, Breaker breaker,
+	PerchanceClient(Page page, WorkerProperties properties, JsonMapper json, SessionMetrics metrics, Breaker breaker,
 			String session) {
 		this(page, new PageTransport(page), properties, json, metrics, breaker, session);
 	}
@@ -45,7 +44,7 @@ final class PerchanceClient {
 	 * @param page the page for navigation and the Turnstile widget (may be null where neither is used)
 	 * @param transport how upstream requests are sent
 	 */
-	PerchanceClient(Page page, Transport transport, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics,
+	PerchanceClient(Page page, Transport transport, WorkerProperties properties, JsonMapper json, SessionMetrics metrics,
 			Breaker breaker, String session) {
 		this.page = page;
 		this.perchance = properties.perchance();

@@ -21,7 +21,6 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -48,7 +47,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private final WorkerProperties properties;
 
-	private final WorkerMetrics metrics;
+	private final SessionMetrics metrics;
 
 	private final JsonMapper json;
 
@@ -74,7 +73,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * @param metrics the meters
 	 * @param json the JSON mapper used to read Perchance's answers
 	 */
-	public SessionPool(WorkerProperties properties, WorkerMetrics metrics, JsonMapper json) {
+	public SessionPool(WorkerProperties properties, SessionMetrics metrics, JsonMapper json) {
 		this.properties = properties;
 		this.metrics = metrics;
 		this.json = json;

@@ -12,7 +12,6 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.worker.config.WorkerProperties;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -34,7 +33,7 @@ final class UpstreamCalls {
 
 	private final JsonMapper json;
 
-	private final WorkerMetrics metrics;
+	private final SessionMetrics metrics;
 
 	private final Breaker breaker;
 
@@ -42,7 +41,7 @@ final class UpstreamCalls {
 
 	private volatile boolean protocolChanged;
 
-	UpstreamCalls(Transport transport, WorkerProperties properties, JsonMapper json, WorkerMetrics metrics,
+	UpstreamCalls(Transport transport, WorkerProperties properties, JsonMapper json, SessionMetrics metrics,
 			Breaker breaker, String session) {
 		this.transport = transport;
 		this.perchance = properties.perchance();
@@ -61,7 +60,7 @@ final class UpstreamCalls {
 		return this.retry;
 	}
 
-	WorkerMetrics metrics() {
+	SessionMetrics metrics() {
 		return this.metrics;
 	}
 

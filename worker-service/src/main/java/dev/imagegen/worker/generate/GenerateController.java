@@ -26,7 +26,6 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.progress.ProgressBoard;
 import dev.imagegen.worker.request.RequestIdFilter;
@@ -43,7 +42,7 @@ class GenerateController {
 
 	private final SessionPool pool;
 
-	private final WorkerMetrics metrics;
+	private final GenerationMetrics metrics;
 
 	private final RequestParser parser;
 
@@ -54,7 +53,7 @@ class GenerateController {
 
 	private final ProgressBoard progress;
 
-	GenerateController(SessionPool pool, WorkerMetrics metrics, JsonMapper json, WorkerProperties properties,
+	GenerateController(SessionPool pool, GenerationMetrics metrics, JsonMapper json, WorkerProperties properties,
 			ProgressBoard progress) {
 		this.pool = pool;
 		this.progress = progress;
@@ -119,8 +118,7 @@ class GenerateController {
 		if (job.cancel()) {
 			this.pool.forget(job);
 			if (before == Job.State.QUEUED) {
-				this.metrics.dropped(reason);
-				log.info("Dropped queued job {}: {}", job.requestId(), reason);
+				this.pool.jobDropped(job, reason);
 			}
 		}
 	}

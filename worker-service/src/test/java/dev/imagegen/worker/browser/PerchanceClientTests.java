@@ -26,7 +26,6 @@ import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.ImageFormat;
 import dev.imagegen.worker.job.Shape;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -51,7 +50,7 @@ class PerchanceClientTests {
 	private final Breaker breaker = new Breaker(Duration.ofSeconds(30), Duration.ofMinutes(5));
 
 	private final PerchanceClient client = new PerchanceClient(null, this.transport, properties(),
-			JsonMapper.builder().build(), new WorkerMetrics(new SimpleMeterRegistry()), this.breaker, "session-test");
+			JsonMapper.builder().build(), new SessionMetrics(new SimpleMeterRegistry()), this.breaker, "session-test");
 
 	@Test
 	void aSuccessIsDownloadedAndChecked() {

@@ -15,7 +15,6 @@ import org.springframework.test.web.servlet.MockMvc;
 
 import dev.imagegen.worker.browser.SessionPool;
 import dev.imagegen.worker.config.WorkerProperties;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 import dev.imagegen.worker.progress.ProgressBoard;
@@ -45,7 +44,7 @@ class GenerateRequestSliceTests {
 	private SessionPool pool;
 
 	@MockitoBean
-	private WorkerMetrics metrics;
+	private GenerationMetrics metrics;
 
 	@MockitoBean
 	private ProgressBoard progress;
