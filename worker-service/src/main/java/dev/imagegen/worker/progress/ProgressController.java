@@ -12,6 +12,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
+import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.ProgressEvent;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
@@ -28,16 +29,17 @@ class ProgressController {
 	/** How long a subscriber waits for an id to appear. */
 	static final Duration UNKNOWN_WAIT = Duration.ofSeconds(10);
 
-	// A stream outlives its job only by this much; the job itself ends by its deadline.
-	private static final Duration STREAM_LIMIT = Duration.ofMinutes(10);
-
 	private final ProgressBoard board;
 
 	private final JsonMapper json;
 
-	ProgressController(ProgressBoard board, JsonMapper json) {
+	// No job lives longer than GENERATION_TIMEOUT, so its stream has ended (terminal event) well before this.
+	private final Duration streamLimit;
+
+	ProgressController(ProgressBoard board, JsonMapper json, WorkerProperties properties) {
 		this.board = board;
 		this.json = json;
+		this.streamLimit = properties.jobs().generationTimeout().plus(ProgressBoard.RETENTION);
 	}
 
 	@GetMapping(path = "/progress/{requestId}", produces = { MediaType.TEXT_EVENT_STREAM_VALUE,
@@ -56,7 +58,7 @@ class ProgressController {
 	}
 
 	private SseEmitter stream(ProgressBoard.Entry entry) {
-		SseEmitter emitter = new SseEmitter(STREAM_LIMIT.toMillis());
+		SseEmitter emitter = new SseEmitter(this.streamLimit.toMillis());
 		ProgressSubscriber subscriber = new EmitterSubscriber(emitter, this.json);
 		emitter.onCompletion(() -> this.board.unsubscribe(entry, subscriber));
 		emitter.onTimeout(() -> {
