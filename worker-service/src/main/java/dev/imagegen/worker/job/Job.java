@@ -206,7 +206,12 @@ public final class Job implements ProgressSink {
 		}
 		this.progress = next;
 		for (Consumer<ProgressEvent> watcher : this.watchers) {
-			watcher.accept(next);
+			try {
+				watcher.accept(next);
+			}
+			catch (RuntimeException ex) {
+				// Progress is a side channel: it must never keep a job from being answered.
+			}
 		}
 	}
 

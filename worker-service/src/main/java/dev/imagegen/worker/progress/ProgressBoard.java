@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -193,9 +194,14 @@ public class ProgressBoard {
 			synchronized (this) {
 				this.last = event;
 			}
-			ProgressBoard.this.sender.execute(() -> deliver(event));
-			if (event.terminal()) {
-				scheduleEviction();
+			try {
+				ProgressBoard.this.sender.execute(() -> deliver(event));
+				if (event.terminal()) {
+					scheduleEviction();
+				}
+			}
+			catch (RejectedExecutionException ex) {
+				// The board is closing (shutdown): nobody streams any more.
 			}
 		}
 

@@ -113,6 +113,20 @@ class JobProgressTests {
 		assertThat(events).containsExactly(new ProgressEvent("q", "starting", null, null));
 	}
 
+	@Test
+	void aFailingWatcherNeverKeepsTheJobFromBeingAnswered() {
+		Job job = job("w");
+		job.watch((event) -> {
+			throw new IllegalStateException("closed");
+		});
+		job.start();
+
+		job.succeed(IMAGE);
+
+		assertThat(job.result()).isCompleted();
+		assertThat(job.progress().phase()).isEqualTo("done");
+	}
+
 	private static Job job(String id) {
 		return new Job(SPEC, id, Duration.ofSeconds(30));
 	}
