@@ -137,10 +137,10 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			throw noSessionCanServe();
 		}
 		Job job = new Job(spec, requestId, deadline);
-		onCreated.accept(job);
-		if (!this.queue.offer(job)) {
+		if (!this.queue.offer(job, onCreated)) {
 			WorkerException full = new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
+			onCreated.accept(job);
 			job.fail(full);
 			throw full;
 		}

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The one bounded queue that feeds the browser sessions. Capacity limits new arrivals only: a job that a
@@ -32,10 +33,24 @@ public final class JobQueue {
 	 * @param job the job
 	 * @return false when there is no room
 	 */
-	public synchronized boolean offer(Job job) {
+	public boolean offer(Job job) {
+		return offer(job, (j) -> {
+		});
+	}
+
+	/**
+	 * Adds a new job unless the queue is full, telling it its place first and calling {@code beforeVisible}
+	 * before any session can take it (so whoever follows its progress sees its first place, not a blank).
+	 * @param job the job
+	 * @param beforeVisible called with the job once it is sure to be added, before it is
+	 * @return false when there is no room (then {@code beforeVisible} was not called)
+	 */
+	public synchronized boolean offer(Job job, Consumer<Job> beforeVisible) {
 		if (this.closed || this.jobs.size() >= this.capacity) {
 			return false;
 		}
+		job.queuedAt(this.jobs.size());
+		beforeVisible.accept(job);
 		this.jobs.offerLast(job);
 		publishPositions();
 		return true;

@@ -114,6 +114,17 @@ class JobProgressTests {
 	}
 
 	@Test
+	void aJobIsToldItsPlaceBeforeAnyoneCanFollowOrTakeIt() throws InterruptedException {
+		this.queue.offer(job("ahead"));
+		Job job = job("next");
+		List<ProgressEvent> seen = new CopyOnWriteArrayList<>();
+
+		this.queue.offer(job, (j) -> seen.add(j.progress()));
+
+		assertThat(seen).containsExactly(new ProgressEvent("next", "queued", 1, null));
+	}
+
+	@Test
 	void aFailingWatcherNeverKeepsTheJobFromBeingAnswered() {
 		Job job = job("w");
 		job.watch((event) -> {

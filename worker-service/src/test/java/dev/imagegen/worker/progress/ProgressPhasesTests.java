@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Progress seen end to end with real Chromium against the emulator's simulated upstream queue: the phases of a
- * job in order, Perchance's queue position while its generate call waits, and the queue position of a second
- * job waiting behind it on the one session.
+ * job in order, Perchance's queue position while its generate call waits, and the queue positions of two jobs
+ * waiting behind it on the one session, going down as the jobs ahead are taken.
  */
 class ProgressPhasesTests extends WorkerTestBase {
 
@@ -34,6 +34,7 @@ class ProgressPhasesTests extends WorkerTestBase {
 		Emulator.queue(Map.of("ahead", 1, "stepMs", 2500));
 		List<JsonNode> first = new CopyOnWriteArrayList<>();
 		List<JsonNode> second = new CopyOnWriteArrayList<>();
+		List<JsonNode> third = new CopyOnWriteArrayList<>();
 		CompletableFuture<HttpResponse<Void>> firstStream = subscribe("phases-first", first);
 		CompletableFuture<HttpResponse<byte[]>> firstImage = CompletableFuture
 			.supplyAsync(() -> generate(body("first in line"), "X-Request-Id", "phases-first"));
@@ -41,19 +42,31 @@ class ProgressPhasesTests extends WorkerTestBase {
 		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !first.isEmpty());
 		CompletableFuture<HttpResponse<byte[]>> secondImage = CompletableFuture
 			.supplyAsync(() -> generate(body("second in line"), "X-Request-Id", "phases-second"));
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !second.isEmpty());
+		CompletableFuture<HttpResponse<Void>> thirdStream = subscribe("phases-third", third);
+		CompletableFuture<HttpResponse<byte[]>> thirdImage = CompletableFuture
+			.supplyAsync(() -> generate(body("third in line"), "X-Request-Id", "phases-third"));
 
 		assertThat(firstImage.join().statusCode()).isEqualTo(200);
 		assertThat(secondImage.join().statusCode()).isEqualTo(200);
 		assertThat(firstStream.join().statusCode()).isEqualTo(200);
 		assertThat(secondStream.join().statusCode()).isEqualTo(200);
+		assertThat(thirdImage.join().statusCode()).isEqualTo(200);
+		assertThat(thirdStream.join().statusCode()).isEqualTo(200);
 
-		assertThat(phases(first)).containsSubsequence("starting", "generating", "downloading", "done");
+		// Its stream may attach after the session took it: the first event is then its current phase.
+		assertThat(phases(first)).containsSubsequence("generating", "downloading", "done");
 		assertThat(first).filteredOn((e) -> e.path("phase").asString().equals("generating"))
 			.anySatisfy((e) -> assertThat(e.path("upstreamQueuePosition").asInt()).isGreaterThanOrEqualTo(2));
 		assertThat(first.get(first.size() - 1).path("phase").asString()).isEqualTo("done");
 		assertThat(second.get(0).path("phase").asString()).isEqualTo("queued");
 		assertThat(second.get(0).path("queuePosition").asInt()).isZero();
 		assertThat(phases(second)).containsSubsequence("queued", "starting", "generating", "downloading", "done");
+		// The third waits behind the second: its place goes down as the jobs ahead are taken.
+		assertThat(third).filteredOn((e) -> e.path("phase").asString().equals("queued"))
+			.extracting((e) -> e.path("queuePosition").asInt())
+			.containsExactly(1, 0);
+		assertThat(phases(third)).endsWith("done");
 	}
 
 	private static List<String> phases(List<JsonNode> events) {
