@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The test-facing API under {@code /__emulator/}: reset, config, faults, key expiry, request log. */
+/** The test-facing API under {@code /__emulator/}: reset, config, faults, key expiry, upstream queue, request log. */
 final class ControlApi {
 
     private final EmulatorState state;
@@ -44,6 +44,11 @@ final class ControlApi {
                 case "POST keys/expire" -> {
                     state.identities.expireAllKeys();
                     send(exchange, 204, null);
+                }
+                case "GET queue" -> send(exchange, 200, state.upstreamQueue.toJson());
+                case "POST queue" -> {
+                    state.upstreamQueue.set(Json.parseOrNull(body), state.config().generateLatencyMs());
+                    send(exchange, 200, state.upstreamQueue.toJson());
                 }
                 case "GET log" -> send(exchange, 200, state.log.toJson());
                 case "DELETE log" -> {

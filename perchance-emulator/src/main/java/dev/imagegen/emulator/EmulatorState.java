@@ -17,6 +17,8 @@ final class EmulatorState {
 
     final Generations generations = new Generations();
 
+    final UpstreamQueue upstreamQueue = new UpstreamQueue();
+
     final ImageStore images = new ImageStore();
 
     final ImageRenderer renderer = new ImageRenderer();
@@ -33,6 +35,7 @@ final class EmulatorState {
         log.clear();
         identities.reset();
         generations.reset();
+        upstreamQueue.reset();
         images.clear();
         adAccessCodes.clear();
     }

@@ -85,6 +85,7 @@ final class PerchanceApi {
             if (!body.adAccessCode().isEmpty() && !state.adAccessCodes.contains(body.adAccessCode())) {
                 return Reply.api(Json.status("invalid_ad_access_code"));
             }
+            waitForJobsAhead(key);
             sleep(cfg.generateLatencyMs());
             long seed = body.seed() == -1 ? random.nextInt(Integer.MAX_VALUE) : body.seed();
             byte[] jpeg = state.renderer.render(body.prompt(), body.negativePrompt(), seed, body.width(), body.height(),
@@ -107,6 +108,15 @@ final class PerchanceApi {
         }
         finally {
             state.generations.release(claim);
+        }
+    }
+
+    /** Holds a generate call while the simulated upstream queue has jobs ahead of its key. */
+    private void waitForJobsAhead(String key) {
+        long wait;
+        while ((wait = state.upstreamQueue.millisUntilClear(key)) > 0 && !Thread.currentThread().isInterrupted()) {
+            // Short naps: a reset or a new setting while waiting takes effect at once.
+            sleep(Math.min(wait, 50));
         }
     }
 
@@ -140,9 +150,11 @@ final class PerchanceApi {
         if (pos[0] == 0) {
             return Reply.api(Json.status("not_in_queue"));
         }
+        // Jobs of the simulated upstream queue (POST /__emulator/queue) come before this one.
+        int ahead = state.upstreamQueue.ahead(key);
         return Reply.api(Json.status("success")
-            .put("position", pos[0])
-            .put("total", pos[1])
+            .put("position", pos[0] + ahead)
+            .put("total", pos[1] + ahead)
             .put("havingTechnicalDifficulties", false));
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.microsoft.playwright.BrowserContext;
@@ -22,7 +23,6 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -81,7 +81,7 @@ final class BrowserSession implements Runnable {
 
 	private final JsonMapper json;
 
-	private final WorkerMetrics metrics;
+	private final SessionMetrics metrics;
 
 	private final SessionEvents events;
 
@@ -102,6 +102,9 @@ final class BrowserSession implements Runnable {
 
 	private volatile Job current;
 
+	// The deadline of the current job (System.nanoTime()), for the watchdog.
+	private volatile long jobDeadlineNanos;
+
 	private volatile PerchanceClient client;
 
 	private volatile boolean browserClosed;
@@ -117,7 +120,7 @@ final class BrowserSession implements Runnable {
 
 	private Page page;
 
-	BrowserSession(int index, WorkerProperties properties, JobQueue queue, JsonMapper json, WorkerMetrics metrics,
+	BrowserSession(int index, WorkerProperties properties, JobQueue queue, JsonMapper json, SessionMetrics metrics,
 			SessionEvents events) {
 		this.index = index;
 		this.id = "session-" + index;
@@ -169,6 +172,38 @@ final class BrowserSession implements Runnable {
 
 	void stop() {
 		this.stopping = true;
+	}
+
+	/**
+	 * Whether the running job has outlived its deadline by more than {@code margin}. Every step's timeout is
+	 * cut to the deadline, so a healthy session is back well before that; only a call into a frozen browser
+	 * ({@code page.evaluate} has no timeout of its own, and a stopped renderer never runs the in-page timer)
+	 * gets here.
+	 */
+	boolean overdue(Duration margin) {
+		return this.current != null && System.nanoTime() - (this.jobDeadlineNanos + margin.toNanos()) >= 0;
+	}
+
+	/**
+	 * Kills this session's browser processes (found by the profile folder on their command line), so that the
+	 * call hanging in it fails and the session thread relaunches the browser as after a crash. Called by the
+	 * pool's watchdog thread; it touches only operating-system processes, never a Playwright object.
+	 * @return how many processes were killed
+	 */
+	int killBrowserProcesses() {
+		String flag = "--user-data-dir=" + this.profile;
+		List<ProcessHandle> browsers = ProcessHandle.current()
+			.descendants()
+			.filter((p) -> p.info().commandLine().map((c) -> List.of(c.split(" ")).contains(flag)).orElse(false))
+			.toList();
+		int killed = 0;
+		for (ProcessHandle browser : browsers) {
+			for (ProcessHandle child : browser.descendants().toList()) {
+				killed += child.destroyForcibly() ? 1 : 0;
+			}
+			killed += browser.destroyForcibly() ? 1 : 0;
+		}
+		return killed;
 	}
 
 	SessionSnapshot snapshot() {
@@ -406,16 +441,19 @@ final class BrowserSession implements Runnable {
 		}
 		this.metrics.queueWait(job.queueWait());
 		MDC.put("requestId", job.requestId());
+		this.jobDeadlineNanos = System.nanoTime() + job.remaining().toNanos();
 		this.current = job;
 		this.state = State.BUSY;
 		try {
 			Budget budget = Budget.of(job);
 			if (this.client.hasOrphanedGeneration()) {
+				// Waiting for an earlier generation of the key is part of the generate call's phase.
+				job.phase(dev.imagegen.worker.job.Phase.GENERATING);
 				// Settled inside this job's deadline, not before taking it: queued jobs never age past
 				// their deadlines behind a wait nobody counted.
 				this.client.settleOrphanedGeneration(budget);
 			}
-			UpstreamImage image = this.client.generate(job.spec(), budget);
+			UpstreamImage image = this.client.generate(job.spec(), budget, job);
 			this.lastSuccessAt = Instant.now();
 			this.lastError = null;
 			job.succeed(image);

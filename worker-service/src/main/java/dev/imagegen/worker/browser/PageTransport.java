@@ -19,6 +19,26 @@ final class PageTransport implements Transport {
 			async (a) => {
 			  const ctrl = new AbortController();
 			  const timer = setTimeout(() => ctrl.abort(), a.timeoutMs);
+			  let active = true;
+			  let pollTimer = null;
+			  let pollInterval = null;
+			  if (a.poll) {
+			    const poll = async () => {
+			      let text = null;
+			      try {
+			        const p = await fetch(a.poll.url, { credentials: 'include', cache: 'no-store' });
+			        text = await p.text();
+			      } catch (e) { }
+			      if (active) {
+			        try { await window[a.poll.binding](text); } catch (e) { }
+			      }
+			    };
+			    pollTimer = setTimeout(() => {
+			      if (!active) { return; }
+			      poll();
+			      pollInterval = setInterval(() => { if (active) { poll(); } }, a.poll.everyMs);
+			    }, a.poll.firstAfterMs);
+			  }
 			  try {
 			    const init = { method: a.method, signal: ctrl.signal, credentials: 'include', cache: 'no-store' };
 			    if (a.body !== null && a.body !== undefined) {
@@ -39,26 +59,67 @@ final class PageTransport implements Transport {
 			  } catch (e) {
 			    return { status: -1, error: (e && e.name) ? String(e.name) : 'Error', message: String(e) };
 			  } finally {
+			    active = false;
 			    clearTimeout(timer);
+			    clearTimeout(pollTimer);
+			    clearInterval(pollInterval);
 			  }
 			}
 			""";
 
+	// The page calls this exposed function with each poll's answer. playwright-java dispatches it on the
+	// session thread while that thread waits in page.evaluate for the polled-over request.
+	private static final String POLL_BINDING = "__imagegenPoll";
+
 	private final Page page;
+
+	// The poll of the request outstanding now; session thread only.
+	private Poll currentPoll;
 
 	PageTransport(Page page) {
 		this.page = page;
+		page.exposeFunction(POLL_BINDING, (args) -> {
+			Poll poll = this.currentPoll;
+			if (poll != null) {
+				poll.answer().accept((args.length > 0 && args[0] instanceof String text) ? text : null);
+			}
+			return null;
+		});
 	}
 
 	@Override
 	public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout) {
+		return send(method, url, body, binary, timeout, null);
+	}
+
+	@Override
+	public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout, Poll poll) {
 		Map<String, Object> args = new LinkedHashMap<>();
 		args.put("url", url);
 		args.put("method", method);
 		args.put("body", body);
 		args.put("binary", binary);
 		args.put("timeoutMs", (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-		Object raw = this.page.evaluate(FETCH_SCRIPT, args);
+		if (poll != null) {
+			Map<String, Object> polling = new LinkedHashMap<>();
+			polling.put("url", poll.url());
+			polling.put("binding", POLL_BINDING);
+			// Playwright serialises int, not long.
+			polling.put("firstAfterMs", (int) Math.min(Integer.MAX_VALUE, poll.firstAfter().toMillis()));
+			polling.put("everyMs", (int) Math.min(Integer.MAX_VALUE, poll.every().toMillis()));
+			args.put("poll", polling);
+		}
+		else {
+			args.put("poll", null);
+		}
+		Object raw;
+		this.currentPoll = poll;
+		try {
+			raw = this.page.evaluate(FETCH_SCRIPT, args);
+		}
+		finally {
+			this.currentPoll = null;
+		}
 		if (!(raw instanceof Map<?, ?> result)) {
 			return new UpstreamResponse(-1, null, null, null, "NoResult");
 		}

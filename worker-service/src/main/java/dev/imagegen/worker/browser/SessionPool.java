@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +21,6 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -36,6 +36,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private static final Duration CALLER_WATCH = Duration.ofSeconds(1);
 
+	/** A job this far past its deadline means its session hangs in a frozen browser: the watchdog kills it. */
+	static final Duration WATCHDOG_MARGIN = Duration.ofSeconds(5);
+
 	// How long all sessions together may take to close their browsers after the grace period.
 	private static final Duration STOP_JOIN = Duration.ofSeconds(10);
 
@@ -44,7 +47,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private final WorkerProperties properties;
 
-	private final WorkerMetrics metrics;
+	private final SessionMetrics metrics;
 
 	private final JsonMapper json;
 
@@ -56,7 +59,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private volatile boolean running;
 
-	// Watches the callers of queued jobs, so a disconnected caller frees its queue place at once.
+	// Watches the callers of queued jobs, so a disconnected caller frees its queue place at once, and the
+	// sessions for a call that hangs in a frozen browser (the watchdog).
 	private ScheduledExecutorService callerWatch;
 
 	private volatile boolean draining;
@@ -69,7 +73,7 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * @param metrics the meters
 	 * @param json the JSON mapper used to read Perchance's answers
 	 */
-	public SessionPool(WorkerProperties properties, WorkerMetrics metrics, JsonMapper json) {
+	public SessionPool(WorkerProperties properties, SessionMetrics metrics, JsonMapper json) {
 		this.properties = properties;
 		this.metrics = metrics;
 		this.json = json;
@@ -106,6 +110,8 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		});
 		this.callerWatch.scheduleWithFixedDelay(this::dropQueuedJobsOfGoneCallers, CALLER_WATCH.toMillis(),
 				CALLER_WATCH.toMillis(), TimeUnit.MILLISECONDS);
+		this.callerWatch.scheduleWithFixedDelay(this::killFrozenBrowsers, CALLER_WATCH.toMillis(),
+				CALLER_WATCH.toMillis(), TimeUnit.MILLISECONDS);
 		this.running = true;
 		log.info("Started {} browser session(s) ({}), queue capacity {}", this.sessions.size(),
 				this.properties.browser().engine().id(), this.queue.capacity());
@@ -116,11 +122,13 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * @param spec what to generate
 	 * @param requestId the caller's request id
 	 * @param deadline the job's deadline from now: the caller's remaining budget, at most {@code GENERATION_TIMEOUT}
+	 * @param onCreated called with the job before any session can see it (progress tracking starts there, so
+	 * no phase goes unreported); a job refused for a full queue is failed, so its progress ends
 	 * @return the queued job
 	 * @throws WorkerException {@code shutting-down}, {@code upstream-rate-limited}, {@code upstream-challenge},
 	 * {@code browser-unavailable} or {@code queue-full}
 	 */
-	public Job submit(GenerationSpec spec, String requestId, Duration deadline) {
+	public Job submit(GenerationSpec spec, String requestId, Duration deadline, Consumer<Job> onCreated) {
 		if (this.draining || !this.running) {
 			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
 		}
@@ -129,9 +137,12 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			throw noSessionCanServe();
 		}
 		Job job = new Job(spec, requestId, deadline);
-		if (!this.queue.offer(job)) {
-			throw new WorkerException(Problem.QUEUE_FULL,
+		if (!this.queue.offer(job, onCreated)) {
+			WorkerException full = new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
+			onCreated.accept(job);
+			job.fail(full);
+			throw full;
 		}
 		job.result().whenComplete((result, failure) -> {
 			if (result != null) {
@@ -153,6 +164,28 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		catch (RuntimeException ex) {
 			// Never let the watch die: the next round tries again.
 			log.warn("Watching callers failed: {}", ex.toString());
+		}
+	}
+
+	/**
+	 * The watchdog: a session whose job outlived its deadline by {@link #WATCHDOG_MARGIN} hangs in a call that
+	 * will never return (a frozen renderer). Its caller has had its 504 at the deadline already; killing the
+	 * browser makes the hanging call fail, and the session relaunches as after a crash.
+	 */
+	private void killFrozenBrowsers() {
+		try {
+			for (BrowserSession session : this.sessions) {
+				if (session.overdue(WATCHDOG_MARGIN)) {
+					int killed = session.killBrowserProcesses();
+					if (killed > 0) {
+						log.warn("Session {}: a browser call outlived its job's deadline by {} s; killed {} browser "
+								+ "process(es) to relaunch it", session.id(), WATCHDOG_MARGIN.toSeconds(), killed);
+					}
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			log.warn("Watching for frozen browsers failed: {}", ex.toString());
 		}
 	}
 

@@ -26,8 +26,8 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
+import dev.imagegen.worker.progress.ProgressBoard;
 import dev.imagegen.worker.request.RequestIdFilter;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -42,7 +42,7 @@ class GenerateController {
 
 	private final SessionPool pool;
 
-	private final WorkerMetrics metrics;
+	private final GenerationMetrics metrics;
 
 	private final RequestParser parser;
 
@@ -51,8 +51,12 @@ class GenerateController {
 	// Transcoding runs off the session threads so a session can start its next generation at once.
 	private final ExecutorService encoders;
 
-	GenerateController(SessionPool pool, WorkerMetrics metrics, JsonMapper json, WorkerProperties properties) {
+	private final ProgressBoard progress;
+
+	GenerateController(SessionPool pool, GenerationMetrics metrics, JsonMapper json, WorkerProperties properties,
+			ProgressBoard progress) {
 		this.pool = pool;
+		this.progress = progress;
 		this.metrics = metrics;
 		this.parser = new RequestParser(json, properties.jobs().maxPromptLength());
 		this.generationTimeout = properties.jobs().generationTimeout();
@@ -72,7 +76,7 @@ class GenerateController {
 		long arrival = System.nanoTime();
 		Duration deadline = Deadlines.of(request.getHeader(Deadlines.HEADER), this.generationTimeout);
 		GenerationSpec spec = this.parser.parse(body);
-		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline);
+		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline, this.progress::track);
 		job.callerConnected(TomcatCallerProbe.of(request));
 		DeferredResult<ResponseEntity<byte[]>> response = new DeferredResult<>(Math.max(1, job.remaining().toMillis()));
 		response.onTimeout(() -> {
@@ -114,8 +118,7 @@ class GenerateController {
 		if (job.cancel()) {
 			this.pool.forget(job);
 			if (before == Job.State.QUEUED) {
-				this.metrics.dropped(reason);
-				log.info("Dropped queued job {}: {}", job.requestId(), reason);
+				this.pool.jobDropped(job, reason);
 			}
 		}
 	}

@@ -7,7 +7,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 import dev.imagegen.worker.config.WorkerProperties;
 
 /**
- * Puts the bearer-token check in front of {@code /generate} only; {@code /health} and the actuator stay open.
+ * Puts the bearer-token check in front of {@code /generate} and {@code /progress/{requestId}} only; {@code /health} and the actuator stay open.
  */
 @Configuration(proxyBeanMethods = false)
 class GenerateWebConfig implements WebMvcConfigurer {
@@ -20,7 +20,7 @@ class GenerateWebConfig implements WebMvcConfigurer {
 
 	@Override
 	public void addInterceptors(InterceptorRegistry registry) {
-		registry.addInterceptor(this.tokenInterceptor).addPathPatterns("/generate", "/generate/**");
+		registry.addInterceptor(this.tokenInterceptor).addPathPatterns("/generate", "/generate/**", "/progress", "/progress/**");
 	}
 
 }

@@ -16,7 +16,8 @@ import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
 /**
- * Requires {@code Authorization: Bearer <WORKER_TOKEN>} on {@code /generate} when a token is configured.
+ * Requires {@code Authorization: Bearer <WORKER_TOKEN>} on {@code /generate} and {@code /progress} when a token is
+ * configured.
  * Both sides are hashed before the constant-time comparison so that not even the length leaks.
  */
 final class TokenInterceptor implements HandlerInterceptor {
@@ -28,7 +29,7 @@ final class TokenInterceptor implements HandlerInterceptor {
 	TokenInterceptor(String token) {
 		this.expected = (token != null) ? digest(token) : null;
 		if (token == null) {
-			log.warn("WORKER_TOKEN is not set: POST /generate is open to anyone who can reach this port. "
+			log.warn("WORKER_TOKEN is not set: POST /generate and GET /progress are open to anyone who can reach this port. "
 					+ "Set WORKER_TOKEN (and the same value in the api-service) outside of local development.");
 		}
 	}

@@ -1,15 +1,19 @@
 package dev.imagegen.worker.job;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * One generation request on its way through the queue and a browser session. Its deadline is counted from
- * arrival; the caller's side completes or cancels it, the session side runs it.
+ * arrival; the caller's side completes or cancels it, the session side runs it. It also carries its progress
+ * (phase and queue positions, docs/worker-api.md "Progress") and tells its watchers of every change.
  */
-public final class Job {
+public final class Job implements ProgressSink {
 
 	/** Where a job is in its life. */
 	public enum State {
@@ -43,6 +47,11 @@ public final class Job {
 
 	private volatile CallerProbe callerConnected = CallerProbe.ALWAYS_CONNECTED;
 
+	// Guarded by this, like the state changes that move it, so watchers see the events in order.
+	private ProgressEvent progress;
+
+	private final List<Consumer<ProgressEvent>> watchers = new CopyOnWriteArrayList<>();
+
 	/**
 	 * Creates a job that arrives now.
 	 * @param spec what to generate
@@ -54,6 +63,7 @@ public final class Job {
 		this.requestId = requestId;
 		this.arrivalNanos = System.nanoTime();
 		this.deadlineNanos = this.arrivalNanos + timeout.toNanos();
+		this.progress = new ProgressEvent(requestId, Phase.QUEUED.id(), null, null);
 	}
 
 	/**
@@ -114,6 +124,7 @@ public final class Job {
 			if (this.startNanos == 0) {
 				this.startNanos = System.nanoTime();
 			}
+			report(Phase.STARTING, null, null);
 			return true;
 		}
 		return false;
@@ -124,7 +135,84 @@ public final class Job {
 	 * @return true when the job may be retried
 	 */
 	public boolean requeueOnce() {
-		return this.retried.compareAndSet(false, true) && this.state.compareAndSet(State.RUNNING, State.QUEUED);
+		if (this.retried.compareAndSet(false, true) && this.state.compareAndSet(State.RUNNING, State.QUEUED)) {
+			// Its place comes with the queue's next publication of positions.
+			report(Phase.QUEUED, null, null);
+			return true;
+		}
+		return false;
+	}
+
+	/**
+	 * The queue's report of this job's place; ignored unless the job is waiting.
+	 * @param position jobs ahead of it (0 = next)
+	 */
+	public synchronized void queuedAt(int position) {
+		if (this.state.get() == State.QUEUED) {
+			report(Phase.QUEUED, position, null);
+		}
+	}
+
+	/**
+	 * A running job entered a phase; a repeat of the current phase changes nothing (so an upstream queue
+	 * position seen during {@code generating} stays).
+	 * @param phase {@code starting}, {@code generating} or {@code downloading}
+	 */
+	@Override
+	public synchronized void phase(Phase phase) {
+		if (this.state.get() == State.RUNNING && !phase.terminal() && !phase.id().equals(this.progress.phase())) {
+			report(phase, null, null);
+		}
+	}
+
+	/**
+	 * Perchance's queue position for the outstanding generate call; ignored outside {@code generating}.
+	 * @param position the position, or null when it is not in Perchance's queue
+	 */
+	@Override
+	public synchronized void upstreamQueuePosition(Integer position) {
+		if (this.state.get() == State.RUNNING && Phase.GENERATING.id().equals(this.progress.phase())) {
+			report(Phase.GENERATING, null, position);
+		}
+	}
+
+	/**
+	 * The current progress.
+	 * @return the latest event
+	 */
+	public synchronized ProgressEvent progress() {
+		return this.progress;
+	}
+
+	/**
+	 * Adds a watcher of every later progress event and answers the current one, atomically, so the watcher
+	 * misses nothing. Watchers run under this job's lock: they must only hand the event on, never block.
+	 * @param watcher called with each new event
+	 * @return the current event
+	 */
+	public synchronized ProgressEvent watch(Consumer<ProgressEvent> watcher) {
+		this.watchers.add(watcher);
+		return this.progress;
+	}
+
+	/** Publishes a new event unless it equals the last one or the last one was terminal. */
+	private synchronized void report(Phase phase, Integer queuePosition, Integer upstreamQueuePosition) {
+		if (this.progress.terminal()) {
+			return;
+		}
+		ProgressEvent next = new ProgressEvent(this.requestId, phase.id(), queuePosition, upstreamQueuePosition);
+		if (next.equals(this.progress)) {
+			return;
+		}
+		this.progress = next;
+		for (Consumer<ProgressEvent> watcher : this.watchers) {
+			try {
+				watcher.accept(next);
+			}
+			catch (RuntimeException ex) {
+				// Progress is a side channel: it must never keep a job from being answered.
+			}
+		}
 	}
 
 	/**
@@ -160,6 +248,7 @@ public final class Job {
 	 */
 	public synchronized boolean cancel() {
 		if (finish(State.CANCELLED)) {
+			report(Phase.FAILED, null, null);
 			this.result.cancel(false);
 			return true;
 		}
@@ -175,6 +264,7 @@ public final class Job {
 		long wait = ((this.startNanos != 0) ? this.startNanos : now) - this.arrivalNanos;
 		long generation = (this.startNanos != 0) ? now - this.startNanos : 0;
 		if (finish(State.DONE)) {
+			report(Phase.DONE, null, null);
 			this.result.complete(new Result(image, Duration.ofNanos(wait), Duration.ofNanos(generation)));
 		}
 	}
@@ -185,6 +275,7 @@ public final class Job {
 	 */
 	public synchronized void fail(Throwable failure) {
 		if (finish(State.DONE)) {
+			report(Phase.FAILED, null, null);
 			this.result.completeExceptionally(failure);
 		}
 	}

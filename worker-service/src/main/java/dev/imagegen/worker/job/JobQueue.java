@@ -4,10 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The one bounded queue that feeds the browser sessions. Capacity limits new arrivals only: a job that a
  * crashed session hands back goes to the front even when the queue is full, since it was already accepted.
+ * After every change it tells each waiting job its place ({@link Job#queuedAt}).
  */
 public final class JobQueue {
 
@@ -31,11 +33,27 @@ public final class JobQueue {
 	 * @param job the job
 	 * @return false when there is no room
 	 */
-	public synchronized boolean offer(Job job) {
+	public boolean offer(Job job) {
+		return offer(job, (j) -> {
+		});
+	}
+
+	/**
+	 * Adds a new job unless the queue is full, telling it its place first and calling {@code beforeVisible}
+	 * before any session can take it (so whoever follows its progress sees its first place, not a blank).
+	 * @param job the job
+	 * @param beforeVisible called with the job once it is sure to be added, before it is
+	 * @return false when there is no room (then {@code beforeVisible} was not called)
+	 */
+	public synchronized boolean offer(Job job, Consumer<Job> beforeVisible) {
 		if (this.closed || this.jobs.size() >= this.capacity) {
 			return false;
 		}
-		return this.jobs.offerLast(job);
+		job.queuedAt(this.jobs.size());
+		beforeVisible.accept(job);
+		this.jobs.offerLast(job);
+		publishPositions();
+		return true;
 	}
 
 	/**
@@ -47,7 +65,9 @@ public final class JobQueue {
 		if (this.closed) {
 			return false;
 		}
-		return this.jobs.offerFirst(job);
+		this.jobs.offerFirst(job);
+		publishPositions();
+		return true;
 	}
 
 	/** Takes jobs again (a pool that is started, possibly after a stop). */
@@ -71,7 +91,11 @@ public final class JobQueue {
 	 * @throws InterruptedException when the session thread is stopped
 	 */
 	public Job poll(long timeoutMillis) throws InterruptedException {
-		return this.jobs.pollFirst(timeoutMillis, TimeUnit.MILLISECONDS);
+		Job job = this.jobs.pollFirst(timeoutMillis, TimeUnit.MILLISECONDS);
+		if (job != null) {
+			publishPositions();
+		}
+		return job;
 	}
 
 	/**
@@ -89,7 +113,20 @@ public final class JobQueue {
 	 * @param job the job
 	 */
 	public void remove(Job job) {
-		this.jobs.remove(job);
+		if (this.jobs.remove(job)) {
+			publishPositions();
+		}
+	}
+
+	/**
+	 * Tells every waiting job its place. Under this queue's lock, so two publications never interleave and
+	 * the last one always reflects the queue after the last change.
+	 */
+	private synchronized void publishPositions() {
+		int ahead = 0;
+		for (Job job : this.jobs) {
+			job.queuedAt(ahead++);
+		}
 	}
 
 	/**

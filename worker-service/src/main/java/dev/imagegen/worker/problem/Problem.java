@@ -14,6 +14,8 @@ public enum Problem {
 	INVALID_REQUEST("invalid-request", HttpStatus.BAD_REQUEST, "Invalid request"),
 	/** Missing or wrong bearer token. */
 	UNAUTHORIZED("unauthorized", HttpStatus.UNAUTHORIZED, "Unauthorized"),
+	/** {@code GET /progress/{requestId}} for an id the worker did not learn of within the wait. */
+	UNKNOWN_REQUEST("unknown-request", HttpStatus.NOT_FOUND, "Unknown request"),
 	/** Perchance answered {@code invalid_data}. */
 	UPSTREAM_REJECTED("upstream-rejected", HttpStatus.UNPROCESSABLE_ENTITY, "Upstream rejected the request"),
 	/** No room in the bounded queue. */

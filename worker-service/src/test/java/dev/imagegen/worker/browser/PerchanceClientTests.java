@@ -26,7 +26,6 @@ import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.ImageFormat;
 import dev.imagegen.worker.job.Shape;
 import dev.imagegen.worker.job.UpstreamImage;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -51,7 +50,7 @@ class PerchanceClientTests {
 	private final Breaker breaker = new Breaker(Duration.ofSeconds(30), Duration.ofMinutes(5));
 
 	private final PerchanceClient client = new PerchanceClient(null, this.transport, properties(),
-			JsonMapper.builder().build(), new WorkerMetrics(new SimpleMeterRegistry()), this.breaker, "session-test");
+			JsonMapper.builder().build(), new SessionMetrics(new SimpleMeterRegistry()), this.breaker, "session-test");
 
 	@Test
 	void aSuccessIsDownloadedAndChecked() {
@@ -279,6 +278,75 @@ class PerchanceClientTests {
 		assertThat(this.transport.timeouts.get(await)).isLessThanOrEqualTo(Duration.ofMillis(800));
 	}
 
+	@Test
+	void aJobReportsItsPhasesAndPerchancesQueuePositionWhileGenerateIsOutstanding() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+		this.transport.pollAnswers("{\"status\":\"success\",\"position\":3,\"total\":9,\"havingTechnicalDifficulties\":false}",
+				"{\"status\":\"success\",\"position\":1,\"total\":9}", "{\"status\":\"not_in_queue\"}");
+		RecordingSink progress = new RecordingSink();
+
+		this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)), progress);
+
+		assertThat(progress.calls).containsExactly("starting", "generating", "upstream 3", "upstream 1", "upstream null",
+				"downloading");
+		Transport.Poll poll = this.transport.polls.get(0);
+		assertThat(poll.url()).isEqualTo(BASE + "/api/getUserQueuePosition?userKey=k1&requestId="
+				+ param(this.transport.urls("/api/generate").get(0), "requestId"));
+		assertThat(poll.every()).isEqualTo(Duration.ofSeconds(5));
+		assertThat(poll.firstAfter()).isEqualTo(Duration.ofSeconds(1));
+	}
+
+	@Test
+	void aNewGenerateCallOfTheKeyPollsNoSoonerThanFiveSecondsAfterTheLastPoll() {
+		trusted();
+		this.transport.on("/api/generate", status("gen_failure"), success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+		this.transport.pollAnswers("{\"status\":\"success\",\"position\":2}");
+
+		this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)), new RecordingSink());
+
+		assertThat(this.transport.polls).hasSize(2);
+		assertThat(this.transport.polls.get(1).firstAfter()).isGreaterThan(Duration.ofSeconds(4));
+	}
+
+	@Test
+	void aFailingOrNonsensicalQueuePositionNeverFailsTheJob() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+		this.transport.pollAnswers(null, "<html>", "{\"status\":\"success\",\"position\":\"x\"}", "[1]",
+				"{\"status\":\"having_trouble\"}");
+		RecordingSink progress = new RecordingSink();
+
+		assertThat(this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)), progress).imageId()).isEqualTo(IMAGE_ID);
+		assertThat(progress.calls).containsExactly("starting", "generating", "downloading");
+	}
+
+	@Test
+	void withoutAJobNothingIsPolled() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+
+		generate();
+
+		assertThat(this.transport.polls).isEmpty();
+	}
+
+	@Test
+	void aKeyRejectedMidJobIsReportedAsStartingAgain() {
+		trusted();
+		this.transport.on("/api/generate", status("invalid_key"), success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+		RecordingSink progress = new RecordingSink();
+
+		this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)), progress);
+
+		assertThat(progress.calls).containsExactly("starting", "generating", "starting", "generating", "downloading");
+	}
+
 	private UpstreamImage generate() {
 		return this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)));
 	}
@@ -352,6 +420,27 @@ class PerchanceClientTests {
 				new WorkerProperties.Breaker(Duration.ofSeconds(30), Duration.ofMinutes(5)));
 	}
 
+	/** Records what the protocol reports, phase by phase. */
+	private static final class RecordingSink implements dev.imagegen.worker.job.ProgressSink {
+
+		private final List<String> calls = new ArrayList<>();
+
+		@Override
+		public void phase(dev.imagegen.worker.job.Phase phase) {
+			// The sink of a job ignores a repeat; record only changes, as a job would publish them.
+			String id = phase.id();
+			if (this.calls.isEmpty() || !this.calls.get(this.calls.size() - 1).equals(id)) {
+				this.calls.add(id);
+			}
+		}
+
+		@Override
+		public void upstreamQueuePosition(Integer position) {
+			this.calls.add("upstream " + position);
+		}
+
+	}
+
 	/** Answers by URL: the first scripted path the URL contains, in order; the last answer of a path repeats. */
 	private static final class ScriptedTransport implements Transport {
 
@@ -360,6 +449,27 @@ class PerchanceClientTests {
 		private final List<String> sent = new ArrayList<>();
 
 		private final List<Duration> timeouts = new ArrayList<>();
+
+		private final List<Transport.Poll> polls = new ArrayList<>();
+
+		private final Deque<String> pollAnswers = new ArrayDeque<>();
+
+		/** Answers of the polls made during the next polled-over request (null: a failed poll). */
+		void pollAnswers(String... answers) {
+			this.pollAnswers.addAll(Arrays.asList(answers).stream().map((a) -> (a != null) ? a : "\u0000null").toList());
+		}
+
+		@Override
+		public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout,
+				Transport.Poll poll) {
+			this.polls.add(poll);
+			// As the page would: the polls answer while the request is outstanding, on the sending thread.
+			while (!this.pollAnswers.isEmpty()) {
+				String answer = this.pollAnswers.removeFirst();
+				poll.answer().accept("\u0000null".equals(answer) ? null : answer);
+			}
+			return send(method, url, body, binary, timeout);
+		}
 
 		void on(String path, UpstreamResponse... answers) {
 			this.script.computeIfAbsent(path, (p) -> new ArrayDeque<>()).addAll(List.of(answers));

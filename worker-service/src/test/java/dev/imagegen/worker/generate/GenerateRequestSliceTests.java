@@ -15,9 +15,9 @@ import org.springframework.test.web.servlet.MockMvc;
 
 import dev.imagegen.worker.browser.SessionPool;
 import dev.imagegen.worker.config.WorkerProperties;
-import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
+import dev.imagegen.worker.progress.ProgressBoard;
 
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.BDDMockito.given;
@@ -44,7 +44,10 @@ class GenerateRequestSliceTests {
 	private SessionPool pool;
 
 	@MockitoBean
-	private WorkerMetrics metrics;
+	private GenerationMetrics metrics;
+
+	@MockitoBean
+	private ProgressBoard progress;
 
 	@ParameterizedTest
 	@CsvSource(delimiter = '|', value = {
@@ -112,7 +115,7 @@ class GenerateRequestSliceTests {
 
 	@Test
 	void theRightTokenReachesThePool() throws Exception {
-		given(this.pool.submit(any(), any(), any()))
+		given(this.pool.submit(any(), any(), any(), any()))
 			.willThrow(new WorkerException(Problem.QUEUE_FULL, "full", java.time.Duration.ofSeconds(2)));
 
 		this.mvc.perform(post("/generate").contentType(MediaType.APPLICATION_JSON)

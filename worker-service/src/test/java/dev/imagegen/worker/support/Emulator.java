@@ -67,6 +67,14 @@ public final class Emulator {
 		send("POST", "/__emulator/faults", JSON.writeValueAsString(fault));
 	}
 
+	/**
+	 * Simulates jobs ahead in Perchance's queue ({@code POST /__emulator/queue}).
+	 * @param queue {@code ahead}, optional {@code stepMs} and {@code userKey}
+	 */
+	public static void queue(Map<String, Object> queue) {
+		send("POST", "/__emulator/queue", JSON.writeValueAsString(queue));
+	}
+
 	/** Empties the request log. */
 	public static void clearLog() {
 		send("DELETE", "/__emulator/log", null);

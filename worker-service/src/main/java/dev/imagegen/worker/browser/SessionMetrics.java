@@ -1,4 +1,4 @@
-package dev.imagegen.worker.job;
+package dev.imagegen.worker.browser;
 
 import java.time.Duration;
 import java.util.Set;
@@ -12,11 +12,13 @@ import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Component;
 
 /**
- * The worker's meters, all under {@code imagegen.worker.*}. Tags carry bounded values only (outcome names,
- * endpoint names, known upstream statuses), never prompt text.
+ * The meters of the browser sessions and their queue, all under {@code imagegen.worker.*}: queue depth and wait,
+ * ready sessions, upstream answers, key verifications, browser restarts, dropped jobs (the end-to-end time is
+ * {@code generate.GenerationMetrics}). Tags carry bounded values only (outcome names, endpoint names, known
+ * upstream statuses), never prompt text.
  */
 @Component
-public class WorkerMetrics {
+class SessionMetrics {
 
 	private static final Set<String> KNOWN_STATUSES = Set.of("success", "already_verified", "failed_verification",
 			"too_many_requests", "waiting_for_prev_request_to_finish", "invalid_key", "not_logged_in",
@@ -29,7 +31,7 @@ public class WorkerMetrics {
 	 * Creates the meters.
 	 * @param registry where to register them
 	 */
-	public WorkerMetrics(MeterRegistry registry) {
+	SessionMetrics(MeterRegistry registry) {
 		this.registry = registry;
 	}
 
@@ -38,7 +40,7 @@ public class WorkerMetrics {
 	 * @param depth current depth
 	 * @param capacity capacity
 	 */
-	public void queueGauges(Supplier<Number> depth, int capacity) {
+	void queueGauges(Supplier<Number> depth, int capacity) {
 		Gauge.builder("imagegen.worker.queue.depth", depth).description("Jobs waiting for a browser session")
 			.register(this.registry);
 		Gauge.builder("imagegen.worker.queue.capacity", () -> capacity).description("Capacity of the job queue")
@@ -49,26 +51,16 @@ public class WorkerMetrics {
 	 * Registers the gauge of sessions able to serve.
 	 * @param ready current count
 	 */
-	public void readySessionsGauge(Supplier<Number> ready) {
+	void readySessionsGauge(Supplier<Number> ready) {
 		Gauge.builder("imagegen.worker.sessions.ready", ready).description("Browser sessions able to take a job")
 			.register(this.registry);
-	}
-
-	/**
-	 * Records the end-to-end time of one job.
-	 * @param outcome {@code success} or a problem name
-	 * @param duration time from arrival to answer
-	 */
-	public void generation(String outcome, Duration duration) {
-		Timer.builder("imagegen.worker.generation").description("Time from job arrival to answer, by outcome")
-			.tag("outcome", outcome).register(this.registry).record(duration);
 	}
 
 	/**
 	 * Records the time a job waited for a session.
 	 * @param wait the wait
 	 */
-	public void queueWait(Duration wait) {
+	void queueWait(Duration wait) {
 		Timer.builder("imagegen.worker.queue.wait").description("Time jobs waited for a browser session")
 			.register(this.registry).record(wait);
 	}
@@ -78,7 +70,7 @@ public class WorkerMetrics {
 	 * @param endpoint e.g. {@code generate}
 	 * @param status the JSON status, or a transport outcome such as {@code http-429}
 	 */
-	public void upstream(String endpoint, String status) {
+	void upstream(String endpoint, String status) {
 		String tag = (KNOWN_STATUSES.contains(status) || status.startsWith("http-") || status.startsWith("transport-")
 				|| status.equals("non-json") || status.equals("challenge") || status.equals("timeout")) ? status
 						: "unknown";
@@ -90,7 +82,7 @@ public class WorkerMetrics {
 	 * Counts one key verification.
 	 * @param outcome e.g. {@code trusted}, {@code turnstile}, {@code failed}
 	 */
-	public void keyVerification(String outcome) {
+	void keyVerification(String outcome) {
 		Counter.builder("imagegen.worker.key.verifications").description("User key verifications by outcome")
 			.tag("outcome", outcome).register(this.registry).increment();
 	}
@@ -101,7 +93,7 @@ public class WorkerMetrics {
 	 * @param reason {@code failure} (a crash, a disconnect or a failed launch) or {@code recycle} (planned, after
 	 * {@code recycle-after} jobs)
 	 */
-	public void browserRestart(String session, String reason) {
+	void browserRestart(String session, String reason) {
 		Counter.builder("imagegen.worker.browser.restarts").description("Browser relaunches, by reason")
 			.tag("session", session).tag("reason", reason).register(this.registry).increment();
 	}
@@ -110,7 +102,7 @@ public class WorkerMetrics {
 	 * Counts a job dropped before or without an answer from Perchance.
 	 * @param reason {@code deadline}, {@code caller-gone} or {@code shutdown}
 	 */
-	public void dropped(String reason) {
+	void dropped(String reason) {
 		Counter.builder("imagegen.worker.jobs.dropped").description("Jobs dropped without a generation")
 			.tag("reason", reason).register(this.registry).increment();
 	}
