@@ -348,6 +348,23 @@ class OpenAiSdkTests {
 	}
 
 	@Test
+	void forwardedHeadersOfAnUntrustedPeerAreIgnored() {
+		this.client.post()
+			.uri("/v1/images/generations")
+			.header("X-Forwarded-Host", "evil.example")
+			.header("X-Forwarded-Proto", "https")
+			.header("Forwarded", "host=evil.example;proto=https")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"prompt\":\"fox\"}")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.data[0].url")
+			.value((String url) -> assertThat(url).startsWith("http://localhost:" + this.port + "/v1/images/"));
+	}
+
+	@Test
 	void anUnknownImageIsA404InTheEnvelope() {
 		this.client.get()
 			.uri("/v1/images/AAAAAAAAAAAAAAAAAAAAAA")
