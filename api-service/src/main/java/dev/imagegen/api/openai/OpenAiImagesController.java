@@ -103,7 +103,10 @@ class OpenAiImagesController {
 	private Mono<ResponseEntity<Map<String, Object>>> generate(ServerWebExchange exchange, OpenAiImageRequest images) {
 		GenerateRequest first = images.request();
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, first.prompt().codePointCount(0, first.prompt().length()));
-		logger.debug("requestId={} model={} n={}", RequestContext.requestId(exchange), loggable(images.model()), images.n());
+		// The model asked for is echoed for operators (which tools call); it is the caller's text, so only a plain
+		// identifier is written, never the prompt.
+		logger.info("requestId={} model={} n={} responseFormat={}", RequestContext.requestId(exchange),
+				loggable(images.model()), images.n(), images.base64() ? "b64_json" : "url");
 		ClientIdentity client = exchange.getAttribute(ClientIdentity.ATTRIBUTE);
 		// Each image passes the client gate on its own; running more at once than the cap would only turn the
 		// extra ones into 429s.

@@ -41,10 +41,12 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * Keys and client limits on the OpenAI-compatible API: the SDK's bearer token is the API key, refusals reach the
  * SDK as its typed exceptions and carry {@code Retry-After}, and {@code n} images run no more at once than the
  * client's concurrency cap. The limits' clock stands still, so no bucket refills during a test; each test is a
- * client (a key) of its own. The test's loopback peer is a trusted proxy, for the forwarded-host test.
+ * client (a key) of its own. The test's loopback peer is a trusted proxy, for the forwarded-host test, and a key
+ * is required, except for the image URLs handed out.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=5s", "TRUSTED_PROXIES=127.0.0.1,::1" })
+		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=5s", "TRUSTED_PROXIES=127.0.0.1,::1",
+				"REQUIRE_API_KEY=true" })
 @AutoConfigureWebTestClient(timeout = "20s")
 class OpenAiClientLimitsTests {
 
@@ -229,6 +231,49 @@ class OpenAiClientLimitsTests {
 			.expectBody()
 			.jsonPath("$.data[0].url")
 			.value((String url) -> assertThat(url).matches("https://images\\.example\\.com/imagegen/v1/images/[A-Za-z0-9_-]{22}"));
+	}
+
+	@Test
+	void aMissingKeyIsRefusedButAnImageUrlNeedsNone() {
+		this.client.post()
+			.uri("/v1/images/generations")
+			.contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"prompt\":\"fox\"}")
+			.exchange()
+			.expectStatus()
+			.isUnauthorized()
+			.expectBody()
+			.jsonPath("$.error.type")
+			.isEqualTo("authentication_error");
+		OpenAIClient openai = sdk(HUGO);
+		String url;
+		try {
+			url = openai.images()
+				.generate(ImageGenerateParams.builder().prompt("a heron " + UUID.randomUUID()).build())
+				.data()
+				.orElseThrow()
+				.get(0)
+				.url()
+				.orElseThrow();
+		}
+		finally {
+			openai.close();
+		}
+		String path = java.net.URI.create(url).getPath();
+		this.client.get().uri(path).exchange().expectStatus().isOk().expectHeader().contentType(MediaType.IMAGE_PNG);
+		this.client.head()
+			.uri(path)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.contentType(MediaType.IMAGE_PNG)
+			.expectHeader()
+			.exists("X-Seed")
+			.expectHeader()
+			.exists("Content-Disposition")
+			.expectBody()
+			.isEmpty();
 	}
 
 	/** A clock that stands still: no bucket refills while the tests run. */
