@@ -178,14 +178,15 @@ final class OpenAiRequestParser {
 	}
 
 	private static boolean responseFormat(Map<String, List<Object>> raw, List<InvalidParameter> errors) {
-		String value = lower(single(raw, "response_format"));
-		if (value == null || value.equals("url")) {
-			if (single(raw, "response_format") != null && value == null) {
-				errors.add(new InvalidParameter("response_format", "must be url or b64_json"));
-			}
+		JsonNode node = single(raw, "response_format");
+		if (node == null) {
 			return false;
 		}
-		if (value.equals("b64_json")) {
+		String value = lower(node);
+		if ("url".equals(value)) {
+			return false;
+		}
+		if ("b64_json".equals(value)) {
 			return true;
 		}
 		errors.add(new InvalidParameter("response_format", "must be url or b64_json"));
@@ -194,10 +195,10 @@ final class OpenAiRequestParser {
 
 	private static ImageFormat outputFormat(Map<String, List<Object>> raw, List<InvalidParameter> errors) {
 		JsonNode node = single(raw, "output_format");
-		String value = lower(node);
 		if (node == null) {
 			return ImageFormat.PNG;
 		}
+		String value = lower(node);
 		if ("png".equals(value)) {
 			return ImageFormat.PNG;
 		}
