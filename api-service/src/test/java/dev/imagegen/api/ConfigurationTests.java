@@ -40,6 +40,7 @@ class ConfigurationTests {
 			"IMAGE_CACHE_SIZE | lots", "IMAGE_CACHE_SIZE | -1MB", "IMAGE_CACHE_TTL | -1h", "IMAGE_CACHE_TTL | forever",
 			"TRUSTED_PROXIES | proxy.example", "API_KEYS_FILE | /nonexistent/keys.json", "REQUIRE_API_KEY | maybe",
 			"ANON_GENERATIONS_PER_MINUTE | 0", "CLIENT_REQUESTS_PER_MINUTE | many",
+			"OPENAI_IMAGE_STORE_SIZE | lots", "OPENAI_IMAGE_STORE_SIZE | 1KB",
 			"HEADER_TIMEOUT | 0s",
 			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {

@@ -58,7 +58,7 @@ final class ClientFilter implements WebFilter, Ordered {
 		boolean apiRoute = apiRoute(path);
 		ClientIdentity client;
 		try {
-			client = this.resolver.resolve(exchange.getRequest(), apiRoute);
+			client = this.resolver.resolve(exchange.getRequest(), apiRoute && !capabilityUrl(path));
 		}
 		catch (ApiProblem unauthorized) {
 			this.rejected.withTags("reason", "unauthorized").increment();
@@ -102,6 +102,15 @@ final class ClientFilter implements WebFilter, Ordered {
 	static boolean exempt(String path) {
 		return path.equals("/health") || path.equals("/livez") || path.equals("/readyz")
 				|| path.equals("/actuator") || path.startsWith("/actuator/");
+	}
+
+	/**
+	 * An image URL handed out by {@code /v1/images/generations}: its unguessable name is the credential, since
+	 * tools give such URLs to browsers and other programs that hold no key. No key is asked for there (not even
+	 * with {@code REQUIRE_API_KEY}), and one sent is not checked; the request rate still applies.
+	 */
+	static boolean capabilityUrl(String path) {
+		return path.startsWith("/v1/images/") && !path.equals("/v1/images/generations");
 	}
 
 	/** The routes that take keys and carry the rate-limit headers. */

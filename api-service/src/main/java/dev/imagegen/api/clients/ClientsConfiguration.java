@@ -27,10 +27,14 @@ class ClientsConfiguration {
 	}
 
 	@Bean
-	ClientFilter clientFilter(ApiKeyStore keys, ClientsProperties properties, ClientLimiter limiter,
-			MeterRegistry meters) {
-		return new ClientFilter(new ClientResolver(keys, TrustedProxies.parse(properties.trustedProxies()), properties),
-				limiter, meters);
+	TrustedProxies trustedProxies(ClientsProperties properties) {
+		return TrustedProxies.parse(properties.trustedProxies());
+	}
+
+	@Bean
+	ClientFilter clientFilter(ApiKeyStore keys, ClientsProperties properties, TrustedProxies proxies,
+			ClientLimiter limiter, MeterRegistry meters) {
+		return new ClientFilter(new ClientResolver(keys, proxies, properties), limiter, meters);
 	}
 
 	@Bean

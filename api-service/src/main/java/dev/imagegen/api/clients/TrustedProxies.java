@@ -17,7 +17,7 @@ import org.springframework.http.HttpHeaders;
  * address of {@code X-Forwarded-For} (or {@code Forwarded}) that is not itself a trusted proxy. Right-most,
  * because every address to the left of the last trusted hop was written by the client and proves nothing.
  */
-final class TrustedProxies {
+public final class TrustedProxies {
 
 	private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
@@ -94,7 +94,12 @@ final class TrustedProxies {
 		return this.rules.isEmpty();
 	}
 
-	boolean trusts(InetAddress address) {
+	/**
+	 * Whether an address belongs to a trusted proxy, whose forwarded headers may be believed.
+	 * @param address a peer or hop address
+	 * @return {@code true} when it is inside {@code TRUSTED_PROXIES}
+	 */
+	public boolean trusts(InetAddress address) {
 		InetSocketAddress socket = new InetSocketAddress(address, 0);
 		for (IpSubnetFilterRule rule : this.rules) {
 			if (rule.matches(socket)) {

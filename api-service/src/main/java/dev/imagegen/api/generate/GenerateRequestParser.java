@@ -81,6 +81,17 @@ public final class GenerateRequestParser {
 	 * {@code validation-error} naming every offending field
 	 */
 	public GenerateRequest fromJson(byte[] body) {
+		return fromFields(jsonFields(body));
+	}
+
+	/**
+	 * Reads a JSON body into its fields, without judging them: for a front door whose body has fields of its
+	 * own (the OpenAI-compatible API) and passes on the fields of {@code /generate} to {@link #fromFields}.
+	 * @param body the request body
+	 * @return each property name with its values in order (more than one when the key is repeated)
+	 * @throws ApiProblem {@code malformed-json} when the body is not one JSON object
+	 */
+	public Map<String, List<Object>> jsonFields(byte[] body) {
 		Map<String, List<Object>> raw = new LinkedHashMap<>();
 		try (JsonParser parser = this.jsonMapper.createParser(body)) {
 			JsonToken token = parser.nextToken();
@@ -105,6 +116,16 @@ public final class GenerateRequestParser {
 					? " (line " + ex.getLocation().getLineNr() + ", column " + ex.getLocation().getColumnNr() + ")" : "";
 			throw malformed("The request body is not valid JSON" + where + ": " + ex.getOriginalMessage());
 		}
+		return raw;
+	}
+
+	/**
+	 * Validates fields read by {@link #jsonFields} (values are {@code JsonNode}s) or from a query (strings).
+	 * @param raw each parameter name with its values
+	 * @return the request
+	 * @throws ApiProblem a {@code validation-error} naming every offending parameter
+	 */
+	public GenerateRequest fromFields(Map<String, List<Object>> raw) {
 		return validate(raw);
 	}
 

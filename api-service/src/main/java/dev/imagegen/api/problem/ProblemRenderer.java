@@ -116,6 +116,26 @@ public class ProblemRenderer {
 		return body;
 	}
 
+	/**
+	 * The problem a failure stands for, as {@link #render} would write it: for a front door that writes its own
+	 * error format (the OpenAI-compatible API) from the same statuses, details and {@code Retry-After}.
+	 * @param exchange the current exchange
+	 * @param failure what went wrong
+	 * @return the problem (an unexpected failure is logged and becomes {@code internal-error})
+	 */
+	public ApiProblem problemOf(ServerWebExchange exchange, Throwable failure) {
+		return toProblem(exchange, failure);
+	}
+
+	/**
+	 * The {@code Retry-After} value in whole seconds, rounded up, at least 1.
+	 * @param retryAfter the delay
+	 * @return the header value
+	 */
+	public static String retryAfterHeader(Duration retryAfter) {
+		return Long.toString(retryAfterSeconds(retryAfter));
+	}
+
 	private static ApiProblem toProblem(ServerWebExchange exchange, Throwable failure) {
 		if (failure instanceof ApiProblem problem) {
 			return problem;

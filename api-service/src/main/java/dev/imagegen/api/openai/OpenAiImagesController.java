@@ -1,0 +1,199 @@
+package dev.imagegen.api.openai;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.imagegen.api.clients.ClientIdentity;
+import dev.imagegen.api.config.ApiProperties;
+import dev.imagegen.api.generate.GenerateRequest;
+import dev.imagegen.api.generate.GenerateRequestParser;
+import dev.imagegen.api.generate.ImageGenerator;
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.api.web.RequestContext;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.ContentDisposition;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * OpenAI's Images API as a second front door to the one generation path: {@code POST /v1/images/generations}
+ * turns its body into {@code /generate} requests and runs each image through {@link ImageGenerator} (cache,
+ * single-flight, client limits), no more of them at once than the client's concurrency cap;
+ * {@code GET /v1/images/{name}} serves the images answered by URL; {@code GET /v1/models} names the one model.
+ */
+@RestController
+class OpenAiImagesController {
+
+	private static final Logger logger = LoggerFactory.getLogger(OpenAiImagesController.class);
+
+	/** The one model; its {@code created} is fixed (2025-01-01) so that clients caching the list see no change. */
+	static final Map<String, Object> MODEL = model();
+
+	/** What a model name may look like in the log; anything else is shown as {@code ?}. */
+	private static final Pattern LOGGABLE = Pattern.compile("[A-Za-z0-9._:/-]{1,64}");
+
+	private final OpenAiRequestParser parser;
+
+	private final ImageGenerator generator;
+
+	private final UrlImageStore store;
+
+	private final PublicBaseUrl baseUrl;
+
+	private final long maxBodyBytes;
+
+	OpenAiImagesController(ApiProperties properties, JsonMapper jsonMapper, ImageGenerator generator,
+			UrlImageStore store, PublicBaseUrl baseUrl) {
+		this.parser = new OpenAiRequestParser(new GenerateRequestParser(properties.maxPromptLength(), jsonMapper));
+		this.generator = generator;
+		this.store = store;
+		this.baseUrl = baseUrl;
+		this.maxBodyBytes = properties.maxBodySize().toBytes();
+	}
+
+	@PostMapping("/v1/images/generations")
+	Mono<ResponseEntity<Map<String, Object>>> generations(ServerWebExchange exchange) {
+		ServerHttpRequest request = exchange.getRequest();
+		MediaType contentType = request.getHeaders().getContentType();
+		if (contentType == null || !contentType.isCompatibleWith(MediaType.APPLICATION_JSON)) {
+			return Mono.error(ApiProblem.of(ProblemTypes.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type",
+					"POST /v1/images/generations takes a JSON object; send it with Content-Type: application/json"
+							+ ((contentType != null) ? " (got " + contentType + ")." : ".")));
+		}
+		if (request.getHeaders().getContentLength() > this.maxBodyBytes) {
+			return Mono.error(tooLarge());
+		}
+		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, this.maxBodyBytes))
+			.map((buffer) -> {
+				try {
+					byte[] bytes = new byte[buffer.readableByteCount()];
+					buffer.read(bytes);
+					return bytes;
+				}
+				finally {
+					DataBufferUtils.release(buffer);
+				}
+			})
+			.defaultIfEmpty(new byte[0])
+			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge())
+			.map(this.parser::parse)
+			.flatMap((images) -> generate(exchange, images));
+	}
+
+	private Mono<ResponseEntity<Map<String, Object>>> generate(ServerWebExchange exchange, OpenAiImageRequest images) {
+		GenerateRequest first = images.request();
+		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, first.prompt().codePointCount(0, first.prompt().length()));
+		// The model asked for is echoed for operators (which tools call); it is the caller's text, so only a plain
+		// identifier is written, never the prompt.
+		logger.info("requestId={} model={} n={} responseFormat={}", RequestContext.requestId(exchange),
+				loggable(images.model()), images.n(), images.base64() ? "b64_json" : "url");
+		ClientIdentity client = exchange.getAttribute(ClientIdentity.ATTRIBUTE);
+		// Each image passes the client gate on its own; running more at once than the cap would only turn the
+		// extra ones into 429s.
+		int concurrency = Math.min(images.n(), (client != null) ? Math.max(1, client.maxConcurrent()) : images.n());
+		ImageGenerator.Call call = new ImageGenerator.Call(client, RequestContext.requestId(exchange), false,
+				(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker));
+		String base = images.base64() ? null : this.baseUrl.of(exchange.getRequest());
+		return Flux.range(0, images.n())
+			.flatMapSequential((i) -> this.generator.generate(images.image(i), call), concurrency, 1)
+			.collectList()
+			.map((generated) -> {
+				List<Map<String, Object>> data = new ArrayList<>();
+				for (ImageGenerator.Generated image : generated) {
+					Map<String, Object> item = new LinkedHashMap<>();
+					if (images.base64()) {
+						item.put("b64_json", Base64.getEncoder().encodeToString(image.image().bytes()));
+					}
+					else {
+						item.put("url", base + "/v1/images/" + this.store.put(image));
+					}
+					item.put("revised_prompt", image.request().prompt());
+					item.put("seed", image.image().seed());
+					data.add(item);
+				}
+				Map<String, Object> body = new LinkedHashMap<>();
+				body.put("created", Instant.now().getEpochSecond());
+				body.put("data", data);
+				return ResponseEntity.ok().header(HttpHeaders.CACHE_CONTROL, "no-store").body(body);
+			});
+	}
+
+	/**
+	 * An image answered by URL, with the headers of {@code /generate}. The bytes under a name never change, so
+	 * caches may keep them; {@code private}, because the URL was meant for the caller who asked.
+	 */
+	@GetMapping("/v1/images/{name}")
+	ResponseEntity<byte[]> image(@PathVariable String name) {
+		ImageGenerator.Generated generated = this.store.get(name)
+			.orElseThrow(() -> ApiProblem.of(ProblemTypes.NOT_FOUND, 404, "Not found",
+					"No image is kept under this name; images answered by URL are kept for one hour."));
+		String filename = "imagegen-" + generated.fingerprint().substring(0, 12) + "-" + generated.image().seed() + "."
+				+ generated.request().format().extension();
+		return ResponseEntity.ok()
+			.contentType(generated.image().mediaType())
+			.contentLength(generated.image().bytes().length)
+			.eTag("\"" + generated.fingerprint() + "\"")
+			.header("X-Seed", Long.toString(generated.image().seed()))
+			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString())
+			.header(HttpHeaders.CACHE_CONTROL,
+					"private, max-age=" + UrlImageStore.LIFETIME.toSeconds() + ", immutable")
+			.body(generated.image().bytes());
+	}
+
+	@GetMapping("/v1/models")
+	Map<String, Object> models() {
+		return Map.of("object", "list", "data", List.of(MODEL));
+	}
+
+	@GetMapping("/v1/models/{id}")
+	Map<String, Object> model(@PathVariable String id) {
+		if (!id.equals(MODEL.get("id"))) {
+			throw ApiProblem.of(ProblemTypes.NOT_FOUND, 404, "Not found",
+					"The only model is perchance (GET /v1/models lists it).");
+		}
+		return MODEL;
+	}
+
+	private static Map<String, Object> model() {
+		Map<String, Object> model = new LinkedHashMap<>();
+		model.put("id", "perchance");
+		model.put("object", "model");
+		model.put("created", 1735689600L);
+		model.put("owned_by", "imagegen");
+		return model;
+	}
+
+	private ApiProblem tooLarge() {
+		return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
+				"The JSON body must not be larger than " + this.maxBodyBytes + " bytes.");
+	}
+
+	/** The model name is the caller's text: only a plain identifier reaches the log. */
+	private static String loggable(String model) {
+		if (model == null) {
+			return "-";
+		}
+		return LOGGABLE.matcher(model).matches() ? model : "?";
+	}
+
+}
