@@ -43,7 +43,7 @@ final class JobService implements AsyncGenerations {
 	/** 144 random bits: above the 128 the API promises, and a whole number of base64 characters (24). */
 	static final int ID_BYTES = 18;
 
-	private final SecureRandom random = new SecureRandom();
+	private static final SecureRandom RANDOM = new SecureRandom();
 
 	private final ImageGenerator generator;
 
@@ -179,9 +179,10 @@ final class JobService implements AsyncGenerations {
 				"The API failed unexpectedly; quote the request id when reporting it.");
 	}
 
-	private String newId() {
+	/** A job id: {@link #ID_BYTES} bytes of {@link SecureRandom}, URL-safe base64 without padding. */
+	static String newId() {
 		byte[] bytes = new byte[ID_BYTES];
-		this.random.nextBytes(bytes);
+		RANDOM.nextBytes(bytes);
 		return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
 	}
 
