@@ -41,7 +41,8 @@ class ConfigurationTests {
 			"TRUSTED_PROXIES | proxy.example", "API_KEYS_FILE | /nonexistent/keys.json", "REQUIRE_API_KEY | maybe",
 			"ANON_GENERATIONS_PER_MINUTE | 0", "CLIENT_REQUESTS_PER_MINUTE | many",
 			"HEADER_TIMEOUT | 0s",
-			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later" })
+			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later", "JOB_RETENTION | 0s",
+			"JOB_RETENTION | forever", "MAX_JOBS | 0", "MAX_JOBS | lots" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {
 		assertThatThrownBy(() -> start("PERCHANCE_WORKER_URL=http://127.0.0.1:9", variable + "=" + value).close())
 			.isInstanceOf(Exception.class);

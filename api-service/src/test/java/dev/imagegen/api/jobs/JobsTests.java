@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,6 +68,9 @@ class JobsTests {
 
 	@Autowired
 	WebTestClient client;
+
+	@Autowired
+	MeterRegistry meters;
 
 	/** This test's client address. */
 	private String clientIp;
@@ -598,6 +602,29 @@ class JobsTests {
 			ids.add(JobService.newId());
 		}
 		assertThat(ids).hasSize(10_000).allSatisfy((id) -> assertThat(Base64.getUrlDecoder().decode(id)).hasSizeGreaterThanOrEqualTo(16));
+	}
+
+	@Test
+	void metersCountJobsByStatusAndFinishedJobsByOutcome() {
+		double cancelledBefore = finished("cancelled");
+		String running = submit().get("id").stringValue();
+		FakeWorker.Call call = WORKER.nextCall();
+		call.progress("generating", null, null);
+		await().atMost(10, TimeUnit.SECONDS).until(() -> status(running).equals("running"));
+		String waiting = submit().get("id").stringValue();
+		assertThat(this.meters.get("imagegen.jobs.current").tag("status", "running").gauge().value()).isEqualTo(1);
+		assertThat(this.meters.get("imagegen.jobs.current").tag("status", "queued").gauge().value()).isEqualTo(1);
+		assertThat(this.meters.get("imagegen.jobs.waiting").gauge().value()).isEqualTo(1);
+		cancel(waiting);
+		cancel(running);
+		assertThat(finished("cancelled")).isEqualTo(cancelledBefore + 2);
+		assertThat(this.meters.get("imagegen.jobs.current").tag("status", "running").gauge().value()).isZero();
+		assertThat(this.meters.get("imagegen.jobs.waiting").gauge().value()).isZero();
+	}
+
+	private double finished(String outcome) {
+		var counter = this.meters.find("imagegen.jobs.finished").tag("outcome", outcome).counter();
+		return (counter != null) ? counter.count() : 0;
 	}
 
 }
