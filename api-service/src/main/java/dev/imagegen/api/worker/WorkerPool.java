@@ -61,6 +61,10 @@ public class WorkerPool implements DisposableBean {
 
 	private static final byte[] EMPTY = new byte[0];
 
+	/** The worker's progress events (docs/worker-api.md, {@code GET /progress/{requestId}}). */
+	private static final ParameterizedTypeReference<ServerSentEvent<String>> EVENTS = new ParameterizedTypeReference<>() {
+	};
+
 	/** The caller's remaining budget, in milliseconds, that the worker must answer within. */
 	static final String DEADLINE_HEADER = "X-Deadline-Ms";
 
@@ -221,9 +225,6 @@ public class WorkerPool implements DisposableBean {
 			return call.doFinally((signal) -> stream.dispose());
 		});
 	}
-
-	private static final ParameterizedTypeReference<ServerSentEvent<String>> EVENTS = new ParameterizedTypeReference<>() {
-	};
 
 	/** The events of {@code GET /progress/{requestId}} (docs/worker-api.md), parsed; empty on any failure. */
 	Flux<WorkerProgress> progress(WorkerEndpoint endpoint, String requestId) {
