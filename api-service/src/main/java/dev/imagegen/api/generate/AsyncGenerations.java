@@ -47,4 +47,13 @@ public interface AsyncGenerations {
 		return false;
 	}
 
+	/**
+	 * Whether the request asks for a fresh image ({@code Cache-Control: no-cache}), by the rule of {@code /generate}.
+	 * @param headers the request headers
+	 * @return {@code true} to skip the cache lookup and single-flight
+	 */
+	static boolean noCache(HttpHeaders headers) {
+		return GenerateController.noCache(headers);
+	}
+
 }

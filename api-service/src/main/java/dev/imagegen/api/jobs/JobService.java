@@ -81,7 +81,8 @@ final class JobService implements AsyncGenerations {
 	@Override
 	public Mono<ResponseEntity<byte[]>> submit(ServerWebExchange exchange, GenerateRequest request) {
 		return Mono.defer(() -> {
-			Job job = start(request, exchange.getAttribute(ClientIdentity.ATTRIBUTE));
+			Job job = start(request, exchange.getAttribute(ClientIdentity.ATTRIBUTE),
+					AsyncGenerations.noCache(exchange.getRequest().getHeaders()));
 			return Mono.just(ResponseEntity.status(HttpStatus.ACCEPTED)
 				.header(HttpHeaders.LOCATION, "/jobs/" + job.id())
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")
@@ -92,16 +93,20 @@ final class JobService implements AsyncGenerations {
 
 	/**
 	 * Makes a job and starts it.
+	 * @param request the validated request
+	 * @param client whose limits apply
+	 * @param fresh skip the cache lookup and single-flight ({@code Cache-Control: no-cache})
+	 * @return the started job
 	 * @throws ApiProblem {@code too-many-jobs}, or what the generation failed with before anything was queued
 	 * (client limits, no worker configured): then no job exists
 	 */
-	Job start(GenerateRequest request, ClientIdentity client) {
+	Job start(GenerateRequest request, ClientIdentity client, boolean fresh) {
 		Job job = new Job(newId(), request, client, this.clock);
 		this.store.add(job);
 		// A fresh id per attempt: the worker's progress stream is named by it, and the job's id stays a secret
 		// between the API and its client.
 		String attemptId = UUID.randomUUID().toString();
-		ImageGenerator.Call call = new ImageGenerator.Call(client, attemptId, false, (worker) -> {
+		ImageGenerator.Call call = new ImageGenerator.Call(client, attemptId, fresh, (worker) -> {
 		}, (work) -> this.queue.run(job, work), job::progress);
 		Thread submitter = Thread.currentThread();
 		AtomicBoolean submitting = new AtomicBoolean(true);

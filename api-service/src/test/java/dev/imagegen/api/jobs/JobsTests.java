@@ -567,6 +567,23 @@ class JobsTests {
 			.isOk()
 			.expectHeader()
 			.valueEquals("X-Cache", "HIT");
+		// Cache-Control: no-cache asks for a fresh image, as on /generate.
+		JsonNode fresh = this.json.readTree(this.client.post()
+			.uri("/jobs")
+			.contentType(MediaType.APPLICATION_JSON)
+			.header("X-Forwarded-For", this.clientIp)
+			.header(HttpHeaders.CACHE_CONTROL, "no-cache")
+			.bodyValue(body)
+			.exchange()
+			.expectStatus()
+			.isAccepted()
+			.expectBody()
+			.returnResult()
+			.getResponseBody());
+		assertThat(fresh.get("status").stringValue()).isEqualTo("queued");
+		WORKER.nextCall().answerImage(1234);
+		await().atMost(10, TimeUnit.SECONDS).until(() -> status(fresh.get("id").stringValue()).equals("succeeded"));
+		assertThat(WORKER.calls()).hasSize(2);
 	}
 
 	@Test
