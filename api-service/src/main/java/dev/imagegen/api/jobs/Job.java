@@ -216,7 +216,6 @@ final class Job {
 		this.queuePosition = null;
 		this.upstreamQueuePosition = null;
 		this.finishedAt = now;
-		this.run = (terminal == JobStatus.CANCELLED) ? this.run : null;
 		publish();
 		this.changes.tryEmitComplete();
 		return true;
