@@ -42,7 +42,8 @@ class ConfigurationTests {
 			"ANON_GENERATIONS_PER_MINUTE | 0", "CLIENT_REQUESTS_PER_MINUTE | many",
 			"OPENAI_IMAGE_STORE_SIZE | lots", "OPENAI_IMAGE_STORE_SIZE | 1KB",
 			"HEADER_TIMEOUT | 0s",
-			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later" })
+			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later", "JOB_RETENTION | 0s",
+			"JOB_RETENTION | forever", "MAX_JOBS | 0", "MAX_JOBS | lots" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {
 		assertThatThrownBy(() -> start("PERCHANCE_WORKER_URL=http://127.0.0.1:9", variable + "=" + value).close())
 			.isInstanceOf(Exception.class);

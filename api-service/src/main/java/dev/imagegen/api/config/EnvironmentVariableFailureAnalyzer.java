@@ -33,7 +33,9 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			Map.entry("TRUSTED_PROXIES", "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10"),
 			Map.entry("IMAGE_CACHE_SIZE", "a data size such as 256MB or 1GB (0 turns the cache off)"),
 			Map.entry("IMAGE_CACHE_TTL", "a positive Spring duration such as 24h or 30m"),
-			Map.entry("OPENAI_IMAGE_STORE_SIZE", "a data size of at least 1MB such as 256MB or 1GB"));
+			Map.entry("OPENAI_IMAGE_STORE_SIZE", "a data size of at least 1MB such as 256MB or 1GB"),
+			Map.entry("JOB_RETENTION", "a Spring duration of at least 1s such as 1h or 30m"),
+			Map.entry("MAX_JOBS", "a whole number of at least 1 such as 10000"));
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -54,6 +56,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.clients.key-max-concurrent", "KEY_MAX_CONCURRENT");
 		VARIABLES.put("imagegen.clients.requests-per-minute", "CLIENT_REQUESTS_PER_MINUTE");
 		VARIABLES.put("imagegen.openai.image-store-size", "OPENAI_IMAGE_STORE_SIZE");
+		VARIABLES.put("imagegen.jobs.retention", "JOB_RETENTION");
+		VARIABLES.put("imagegen.jobs.max-jobs", "MAX_JOBS");
 	}
 
 	@Override

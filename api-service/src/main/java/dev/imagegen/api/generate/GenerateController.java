@@ -7,21 +7,13 @@ import java.util.Optional;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.config.ApiProperties;
-import dev.imagegen.api.problem.ApiProblem;
-import dev.imagegen.api.problem.InvalidParameter;
-import dev.imagegen.api.problem.ProblemTypes;
 import dev.imagegen.api.web.RequestContext;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
-import org.springframework.http.ContentDisposition;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -48,14 +40,18 @@ class GenerateController {
 
 	private final GenerateRequestParser parser;
 
-	private final long maxBodyBytes;
+	private final GenerateBodyReader bodyReader;
 
 	private final ImageGenerator generator;
 
-	GenerateController(ApiProperties properties, JsonMapper jsonMapper, ImageGenerator generator) {
+	private final ObjectProvider<AsyncGenerations> async;
+
+	GenerateController(ApiProperties properties, JsonMapper jsonMapper, ImageGenerator generator,
+			ObjectProvider<AsyncGenerations> async) {
 		this.generator = generator;
 		this.parser = new GenerateRequestParser(properties.maxPromptLength(), jsonMapper);
-		this.maxBodyBytes = properties.maxBodySize().toBytes();
+		this.bodyReader = new GenerateBodyReader(properties, jsonMapper);
+		this.async = async;
 	}
 
 	@GetMapping("/generate")
@@ -66,46 +62,7 @@ class GenerateController {
 
 	@PostMapping("/generate")
 	Mono<ResponseEntity<byte[]>> post(ServerWebExchange exchange) {
-		ServerHttpRequest request = exchange.getRequest();
-		MediaType contentType = request.getHeaders().getContentType();
-		if (contentType == null || !(contentType.isCompatibleWith(MediaType.APPLICATION_JSON)
-				|| (contentType.getType().equals("application") && contentType.getSubtype().endsWith("+json")))) {
-			return Mono.error(ApiProblem.of(ProblemTypes.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type",
-					"POST /generate takes a JSON object; send it with Content-Type: application/json"
-							+ ((contentType != null) ? " (got " + contentType + ")." : ".")));
-		}
-		if (!request.getQueryParams().isEmpty()) {
-			List<InvalidParameter> errors = request.getQueryParams()
-				.keySet()
-				.stream()
-				.map((name) -> new InvalidParameter(name,
-						"query parameters are not used with POST; put every field in the JSON body"))
-				.toList();
-			return Mono.error(ApiProblem.validation(errors));
-		}
-		if (request.getHeaders().getContentLength() > this.maxBodyBytes) {
-			return Mono.error(tooLarge());
-		}
-		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, this.maxBodyBytes))
-			.map((buffer) -> {
-				try {
-					byte[] bytes = new byte[buffer.readableByteCount()];
-					buffer.read(bytes);
-					return bytes;
-				}
-				finally {
-					DataBufferUtils.release(buffer);
-				}
-			})
-			.defaultIfEmpty(new byte[0])
-			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge())
-			.map(this.parser::fromJson)
-			.flatMap((generateRequest) -> generate(exchange, generateRequest));
-	}
-
-	private ApiProblem tooLarge() {
-		return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
-				"The JSON body must not be larger than " + this.maxBodyBytes + " bytes.");
+		return this.bodyReader.read(exchange).flatMap((generateRequest) -> generate(exchange, generateRequest));
 	}
 
 	/**
@@ -124,7 +81,7 @@ class GenerateController {
 				}
 				Optional<ImageGenerator.Generated> stored = this.generator.lookup(request);
 				if (stored.isPresent()) {
-					return hit(stored.get()).body(null);
+					return ImageAnswer.hit(stored.get()).body(null);
 				}
 				ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 					.contentType(request.format().mediaType())
@@ -139,6 +96,15 @@ class GenerateController {
 
 	private Mono<ResponseEntity<byte[]>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
+		AsyncGenerations jobs = this.async.getIfAvailable();
+		if (jobs != null && AsyncGenerations.prefersAsync(exchange.getRequest().getHeaders())) {
+			// RFC 7240: the preference is honoured, so say so; the answer is the job, not the image.
+			return jobs.submit(exchange, request).map((accepted) -> ResponseEntity.status(accepted.getStatusCode())
+				.headers(accepted.getHeaders())
+				.header("Preference-Applied", AsyncGenerations.RESPOND_ASYNC)
+				.header(HttpHeaders.VARY, "Prefer")
+				.body(accepted.getBody()));
+		}
 		if (request.seedFixed()) {
 			String etag = etag(request.fingerprint());
 			if (matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
@@ -149,13 +115,12 @@ class GenerateController {
 				RequestContext.requestId(exchange), noCache(exchange.getRequest().getHeaders()),
 				(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker));
 		return this.generator.generate(request, call).map((generated) -> {
-			ResponseEntity.BodyBuilder builder = generated.hit() ? hit(generated) : miss(request, generated);
-			return builder.body(generated.image().bytes());
+			return ImageAnswer.of(request, generated);
 		});
 	}
 
 	private static String etag(String fingerprint) {
-		return "\"" + fingerprint + "\"";
+		return ImageAnswer.etag(fingerprint);
 	}
 
 	private static ResponseEntity<byte[]> notModified(GenerateRequest request, String etag) {
@@ -164,43 +129,6 @@ class GenerateController {
 			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
 			.header("X-Seed", Long.toString(request.seed()))
 			.build();
-	}
-
-	/**
-	 * A fresh image: cacheable by anyone, for ever, only when the caller fixed the seed (then it has an ETag).
-	 */
-	private static ResponseEntity.BodyBuilder miss(GenerateRequest asked, ImageGenerator.Generated generated) {
-		String etag = asked.seedFixed() ? etag(generated.fingerprint()) : null;
-		return image(generated.request(), generated.image(), generated.fingerprint(), etag)
-			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
-			.header(X_CACHE, "MISS");
-	}
-
-	/** A stored image for a fixed-seed request: the headers of a fresh answer plus {@code X-Cache} and {@code Age}. */
-	private static ResponseEntity.BodyBuilder hit(ImageGenerator.Generated generated) {
-		return image(generated.request(), generated.image(), generated.fingerprint(), etag(generated.fingerprint()))
-			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
-			.header(X_CACHE, "HIT")
-			.header(HttpHeaders.AGE, Long.toString(generated.age().toSeconds()));
-	}
-
-	/**
-	 * The headers every image answer has. The body is the stored array itself: WebFlux wraps a {@code byte[]}
-	 * in a buffer without copying, so a hit costs no allocation of the image's size.
-	 */
-	private static ResponseEntity.BodyBuilder image(GenerateRequest request, StoredImage image, String fingerprint,
-			String etag) {
-		String filename = "imagegen-" + fingerprint.substring(0, 12) + "-" + image.seed() + "."
-				+ request.format().extension();
-		ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
-			.contentType(image.mediaType())
-			.contentLength(image.bytes().length)
-			.header("X-Seed", Long.toString(image.seed()))
-			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString());
-		if (etag != null) {
-			builder.eTag(etag);
-		}
-		return builder;
 	}
 
 	/**

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import reactor.core.publisher.Mono;
 
@@ -12,6 +13,7 @@ import dev.imagegen.api.cache.SingleFlight;
 import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.clients.GenerationGate;
+import dev.imagegen.api.worker.ProgressListener;
 import dev.imagegen.api.worker.WorkerPool;
 import dev.imagegen.api.worker.WorkerRequest;
 import org.springframework.stereotype.Service;
@@ -77,13 +79,16 @@ public class ImageGenerator {
 		if (fingerprint != null && !call.fresh()) {
 			// Joining a generation in flight costs no generation token: only the request that starts one passes
 			// the client gate, so a joiner never inherits another client's 429 either.
+			// The admission wait (a job's turn) sits outside the shared future, so that cancelling a waiting job
+			// really withdraws it.
 			generation = this.singleFlight.<StoredImage>join(fingerprint)
-				.orElseGet(() -> this.gate.admit(call.client(),
-						() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call))));
+				.orElseGet(() -> this.gate.admit(call.client(), () -> call.admission()
+					.run(() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call)))));
 		}
 		else {
 			// "Cache-Control: no-cache" asks for a fresh image: no lookup, no joining; the new image replaces the entry.
-			generation = this.gate.admit(call.client(), () -> generateAndStore(seeded, call));
+			generation = this.gate.admit(call.client(),
+					() -> call.admission().run(() -> generateAndStore(seeded, call)));
 		}
 		return generation.map((image) -> {
 			GenerateRequest used = seeded.withSeed(image.seed());
@@ -96,7 +101,8 @@ public class ImageGenerator {
 	private Mono<StoredImage> generateAndStore(GenerateRequest seeded, Call call) {
 		WorkerRequest workerRequest = new WorkerRequest(seeded.prompt(), seeded.negativePrompt(), seeded.seed(),
 				seeded.guidanceScale(), seeded.shape().wireName(), seeded.format().wireName());
-		return this.workers.generate(workerRequest, seeded.format().mediaType(), call.requestId(), call.onWorker())
+		return this.workers
+			.generate(workerRequest, seeded.format().mediaType(), call.requestId(), call.onWorker(), call.progress())
 			.map((image) -> {
 				long seed = (image.seed() != null) ? image.seed() : seeded.seed();
 				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.bytes(), image.mediaType(), seed);
@@ -110,8 +116,43 @@ public class ImageGenerator {
 	 * @param requestId passed to the worker as {@code X-Request-Id}
 	 * @param fresh {@code true} to skip the cache lookup and single-flight ({@code Cache-Control: no-cache})
 	 * @param onWorker told the URL of each worker the request is sent to
+	 * @param admission when the generation may go to a worker, once the client gate admitted it
+	 * ({@link Admission#NOW} for synchronous requests; a job waits for its turn)
+	 * @param progress told the worker's progress events, or {@code null} to open no progress stream
 	 */
-	public record Call(ClientIdentity client, String requestId, boolean fresh, Consumer<String> onWorker) {
+	public record Call(ClientIdentity client, String requestId, boolean fresh, Consumer<String> onWorker,
+			Admission admission, ProgressListener progress) {
+
+		/**
+		 * A synchronous call: sent at once, no progress stream (it would cost a request and tell nobody).
+		 * @param client the client whose limits apply, or {@code null} for none
+		 * @param requestId passed to the worker as {@code X-Request-Id}
+		 * @param fresh {@code true} to skip the cache lookup and single-flight
+		 * @param onWorker told the URL of each worker the request is sent to
+		 */
+		public Call(ClientIdentity client, String requestId, boolean fresh, Consumer<String> onWorker) {
+			this(client, requestId, fresh, onWorker, Admission.NOW, null);
+		}
+
+	}
+
+	/**
+	 * Decides when an admitted generation is sent to a worker: jobs wait here for their turn, so that a burst of
+	 * jobs queues in the API (with a position to show) instead of overflowing the workers' queues.
+	 */
+	@FunctionalInterface
+	public interface Admission {
+
+		/** No wait. */
+		Admission NOW = Supplier::get;
+
+		/**
+		 * Runs the work when its turn comes; cancelling the result before then withdraws it.
+		 * @param work starts the worker call when invoked
+		 * @return the work's outcome
+		 */
+		Mono<StoredImage> run(Supplier<Mono<StoredImage>> work);
+
 	}
 
 	/**

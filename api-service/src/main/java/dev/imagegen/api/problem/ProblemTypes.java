@@ -60,6 +60,18 @@ public final class ProblemTypes {
 	/** The client already has as many generations in flight as it may. */
 	public static final String TOO_MANY_CONCURRENT = BASE + "too-many-concurrent";
 
+	/** No job has this id (never had, or it expired {@code JOB_RETENTION} after its end). */
+	public static final String JOB_NOT_FOUND = BASE + "job-not-found";
+
+	/** The job's image was asked for while the job is still queued or running. */
+	public static final String JOB_NOT_FINISHED = BASE + "job-not-finished";
+
+	/** The job's image was asked for but the job was cancelled. */
+	public static final String JOB_CANCELLED = BASE + "job-cancelled";
+
+	/** The API holds {@code MAX_JOBS} jobs already. */
+	public static final String TOO_MANY_JOBS = BASE + "too-many-jobs";
+
 	/** An unexpected failure inside the API. */
 	public static final String INTERNAL_ERROR = BASE + "internal-error";
 

@@ -18,6 +18,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.timeout.ReadTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -29,7 +31,9 @@ import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
@@ -56,6 +60,10 @@ public class WorkerPool implements DisposableBean {
 	private static final Set<Integer> PASSED_ON = Set.of(422, 429, 502, 503, 504);
 
 	private static final byte[] EMPTY = new byte[0];
+
+	/** The worker's progress events (docs/worker-api.md, {@code GET /progress/{requestId}}). */
+	private static final ParameterizedTypeReference<ServerSentEvent<String>> EVENTS = new ParameterizedTypeReference<>() {
+	};
 
 	/** The caller's remaining budget, in milliseconds, that the worker must answer within. */
 	static final String DEADLINE_HEADER = "X-Deadline-Ms";
@@ -148,11 +156,26 @@ public class WorkerPool implements DisposableBean {
 	 */
 	public Mono<WorkerImage> generate(WorkerRequest request, MediaType expected, String requestId,
 			Consumer<String> onWorker) {
+		return generate(request, expected, requestId, onWorker, null);
+	}
+
+	/**
+	 * Generates one image on a worker and, when a listener is given, follows the worker's progress for it
+	 * ({@code GET /progress/{requestId}} on the chosen worker, opened alongside the POST and closed with it).
+	 * @param request the worker request (with a concrete seed)
+	 * @param expected the media type the caller asked for
+	 * @param requestId the request id, passed on as {@code X-Request-Id}; also names the progress stream
+	 * @param onWorker told the URL of each worker the request is sent to
+	 * @param progress told each progress event, or {@code null} to open no stream (synchronous callers)
+	 * @return the checked image, or an {@link ApiProblem} error
+	 */
+	public Mono<WorkerImage> generate(WorkerRequest request, MediaType expected, String requestId,
+			Consumer<String> onWorker, ProgressListener progress) {
 		if (!configured()) {
 			return Mono.error(notConfigured());
 		}
 		byte[] body = this.jsonMapper.writeValueAsBytes(request);
-		return Mono.defer(() -> attempt(new HashSet<>(), body, expected, requestId, onWorker));
+		return Mono.defer(() -> attempt(new HashSet<>(), body, expected, requestId, onWorker, progress));
 	}
 
 	/**
@@ -168,7 +191,7 @@ public class WorkerPool implements DisposableBean {
 	}
 
 	private Mono<WorkerImage> attempt(Set<WorkerEndpoint> tried, byte[] body, MediaType expected, String requestId,
-			Consumer<String> onWorker) {
+			Consumer<String> onWorker, ProgressListener progress) {
 		WorkerEndpoint endpoint = choose(tried);
 		if (endpoint == null) {
 			return Mono.error(ApiProblem
@@ -178,12 +201,70 @@ public class WorkerPool implements DisposableBean {
 		}
 		tried.add(endpoint);
 		onWorker.accept(endpoint.publicUrl());
-		return call(endpoint, body, expected, requestId).onErrorResume(WorkerPool::notAccepted, (ex) -> {
+		return followed(endpoint, call(endpoint, body, expected, requestId), requestId, progress)
+			.onErrorResume(WorkerPool::notAccepted, (ex) -> {
 			endpoint.markUnreachable(this.settings.unreachableBackoff());
 			logger.warn("Worker {} refused the connection for request {} ({}); skipping it for {}", endpoint.url(),
 					requestId, rootMessage(ex), this.settings.unreachableBackoff());
-			return attempt(tried, body, expected, requestId, onWorker);
+			return attempt(tried, body, expected, requestId, onWorker, progress);
 		});
+	}
+
+	/**
+	 * The call, with the worker's progress stream open while it runs. The stream is a second, independent
+	 * request: whatever becomes of it (404, refused, cut) is swallowed, and it is closed when the call ends or is
+	 * cancelled, so it never outlives the generation it reports on.
+	 */
+	private Mono<WorkerImage> followed(WorkerEndpoint endpoint, Mono<WorkerImage> call, String requestId,
+			ProgressListener progress) {
+		if (progress == null) {
+			return call;
+		}
+		return Mono.defer(() -> {
+			Disposable stream = progress(endpoint, requestId).subscribe(progress::onProgress);
+			return call.doFinally((signal) -> stream.dispose());
+		});
+	}
+
+	/** The events of {@code GET /progress/{requestId}} (docs/worker-api.md), parsed; empty on any failure. */
+	Flux<WorkerProgress> progress(WorkerEndpoint endpoint, String requestId) {
+		return this.webClient.get()
+			.uri(endpoint.url() + "/progress/{id}", requestId)
+			.accept(MediaType.TEXT_EVENT_STREAM)
+			.headers((headers) -> {
+				if (!this.settings.token().isEmpty()) {
+					headers.setBearerAuth(this.settings.token());
+				}
+				headers.set("X-Request-Id", requestId);
+			})
+			.retrieve()
+			.bodyToFlux(EVENTS)
+			.filter((event) -> "progress".equals(event.event()) && event.data() != null)
+			.concatMap((event) -> Mono.justOrEmpty(parseProgress(event.data())))
+			.onErrorResume((ex) -> {
+				logger.debug("Progress stream of request {} on {} ended: {}", requestId, endpoint.publicUrl(),
+						rootMessage(ex));
+				return Flux.empty();
+			});
+	}
+
+	private WorkerProgress parseProgress(String data) {
+		try {
+			JsonNode node = this.jsonMapper.readTree(data);
+			if (!node.path("phase").isString()) {
+				return null;
+			}
+			return new WorkerProgress(node.path("phase").stringValue(), intOrNull(node.path("queuePosition")),
+					intOrNull(node.path("upstreamQueuePosition")));
+		}
+		catch (JacksonException ex) {
+			// An unreadable event is skipped: progress is advisory.
+			return null;
+		}
+	}
+
+	private static Integer intOrNull(JsonNode node) {
+		return (node.isIntegralNumber() && node.canConvertToInt() && node.intValue() >= 0) ? node.intValue() : null;
 	}
 
 	/** Least in-flight first, workers in their skip period last; ties rotate so that load spreads. */

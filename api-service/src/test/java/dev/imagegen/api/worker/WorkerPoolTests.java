@@ -26,6 +26,8 @@ import org.springframework.util.unit.DataSize;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -199,6 +201,50 @@ class WorkerPoolTests {
 		WorkerPool pool = pool(first.baseUrl(), Duration.ofSeconds(5));
 		assertThat(this.meters.find("imagegen.worker.inflight").tag("worker", first.baseUrl()).gauge()).isNotNull();
 		assertThat(pool.configured()).isTrue();
+	}
+
+	@Test
+	void aJobFollowsTheChosenWorkersProgressStreamInOrder() {
+		// The image comes well after the events, as from a real worker; the stream closes with the call.
+		answersWithImage(first, 2_000);
+		first.stubFor(get(urlEqualTo("/progress/" + this.testId)).willReturn(aResponse().withStatus(200)
+			.withHeader("Content-Type", "text/event-stream")
+			.withBody(": keep-alive\n\n"
+					+ "event: progress\ndata: {\"requestId\":\"r\",\"phase\":\"queued\",\"queuePosition\":1,\"upstreamQueuePosition\":null}\n\n"
+					+ "event: progress\ndata: not json\n\n"
+					+ "event: progress\ndata: {\"requestId\":\"r\",\"phase\":\"generating\",\"queuePosition\":null,\"upstreamQueuePosition\":3}\n\n"
+					+ "event: progress\ndata: {\"requestId\":\"r\",\"phase\":\"done\",\"queuePosition\":null,\"upstreamQueuePosition\":null}\n\n")));
+		WorkerPool pool = pool(first.baseUrl(), Duration.ofSeconds(10));
+		List<WorkerProgress> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+		WorkerImage image = pool.generate(REQUEST, MediaType.IMAGE_PNG, this.testId, (worker) -> {
+		}, seen::add).block(Duration.ofSeconds(10));
+		assertThat(image).isNotNull();
+		assertThat(seen).containsExactly(new WorkerProgress("queued", 1, null), new WorkerProgress("generating", null, 3),
+				new WorkerProgress("done", null, null));
+		assertThat(first.findAll(getRequestedFor(urlEqualTo("/progress/" + this.testId))
+			.withHeader("Accept", equalTo("text/event-stream")))).hasSize(1);
+	}
+
+	@Test
+	void aMissingProgressStreamNeverFailsTheGeneration() {
+		answersWithImage(first, 0);
+		first.stubFor(get(urlEqualTo("/progress/" + this.testId)).willReturn(aResponse().withStatus(404)
+			.withHeader("Content-Type", "application/problem+json")
+			.withBody("{\"type\":\"https://imagegen.dev/problems/unknown-request\",\"status\":404}")));
+		WorkerPool pool = pool(first.baseUrl(), Duration.ofSeconds(10));
+		List<WorkerProgress> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+		WorkerImage image = pool.generate(REQUEST, MediaType.IMAGE_PNG, this.testId, (worker) -> {
+		}, seen::add).block(Duration.ofSeconds(10));
+		assertThat(image).isNotNull();
+		assertThat(seen).isEmpty();
+	}
+
+	@Test
+	void aSynchronousCallOpensNoProgressStream() {
+		answersWithImage(first, 0);
+		WorkerPool pool = pool(first.baseUrl(), Duration.ofSeconds(10));
+		assertThat(generate(pool).block(Duration.ofSeconds(10))).isNotNull();
+		assertThat(first.findAll(getRequestedFor(urlEqualTo("/progress/" + this.testId)))).isEmpty();
 	}
 
 }

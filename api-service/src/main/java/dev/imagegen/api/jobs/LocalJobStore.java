@@ -1,0 +1,95 @@
+package dev.imagegen.api.jobs;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.problem.ProblemTypes;
+
+/**
+ * The in-memory {@link JobStore}: a Caffeine cache whose entries never expire while the job runs and expire
+ * {@code JOB_RETENTION} after its end. Never evicted by size (that would lose live jobs): {@code MAX_JOBS} refuses
+ * new ones instead.
+ */
+final class LocalJobStore implements JobStore {
+
+	/** What a full store asks the client to wait: ended jobs leave as their retention runs out. */
+	static final Duration FULL_RETRY_AFTER = Duration.ofSeconds(30);
+
+	private final Cache<String, Job> jobs;
+
+	private final int maxJobs;
+
+	private final Duration retention;
+
+	LocalJobStore(JobsProperties properties, Ticker ticker) {
+		this.maxJobs = properties.maxJobs();
+		this.retention = properties.retention();
+		long retentionNanos = properties.retention().toNanos();
+		this.jobs = Caffeine.newBuilder().ticker(ticker).expireAfter(new Expiry<String, Job>() {
+			@Override
+			public long expireAfterCreate(String key, Job job, long currentTime) {
+				return job.ended() ? retentionNanos : Long.MAX_VALUE;
+			}
+
+			@Override
+			public long expireAfterUpdate(String key, Job job, long currentTime, long currentDuration) {
+				return job.ended() ? retentionNanos : Long.MAX_VALUE;
+			}
+
+			@Override
+			public long expireAfterRead(String key, Job job, long currentTime, long currentDuration) {
+				return currentDuration;
+			}
+		}).build();
+	}
+
+	@Override
+	public synchronized void add(Job job) {
+		if (this.jobs.estimatedSize() >= this.maxJobs) {
+			// The estimate counts expired entries until maintenance runs: run it before refusing.
+			this.jobs.cleanUp();
+			if (this.jobs.estimatedSize() >= this.maxJobs) {
+				throw ApiProblem.of(ProblemTypes.TOO_MANY_JOBS, 503, "Too many jobs",
+						"This API holds " + this.maxJobs + " jobs (MAX_JOBS), running or ended within JOB_RETENTION; "
+								+ "try again when some have expired.")
+					.withRetryAfter(FULL_RETRY_AFTER);
+			}
+		}
+		this.jobs.put(job.id(), job);
+	}
+
+	@Override
+	public Optional<Job> find(String id) {
+		return Optional.ofNullable(this.jobs.getIfPresent(id));
+	}
+
+	@Override
+	public void remove(String id) {
+		this.jobs.invalidate(id);
+	}
+
+	@Override
+	public void ended(Job job) {
+		// From "never" to JOB_RETENTION from now; a no-op when the job is no longer held.
+		this.jobs.policy().expireVariably().ifPresent((expiry) -> expiry.setExpiresAfter(job.id(), this.retention));
+	}
+
+	@Override
+	public Map<JobStatus, Long> countByStatus() {
+		Map<JobStatus, Long> counts = new EnumMap<>(JobStatus.class);
+		for (JobStatus status : JobStatus.values()) {
+			counts.put(status, 0L);
+		}
+		this.jobs.asMap().values().forEach((job) -> counts.merge(job.status(), 1L, Long::sum));
+		return counts;
+	}
+
+}
