@@ -49,11 +49,21 @@ final class ApiClient {
 
 	/** {@code POST /generate} with a JSON body. */
 	HttpResponse<byte[]> postGenerate(Map<String, ?> body, Duration timeout) {
-		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + "/generate"))
+		return post("/generate", body, timeout);
+	}
+
+	/** {@code POST} of a JSON body to a path on the API. */
+	HttpResponse<byte[]> post(String path, Map<String, ?> body, Duration timeout) {
+		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + path))
 			.timeout(timeout)
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
 			.build());
+	}
+
+	/** {@code DELETE} of a path on the API. */
+	HttpResponse<byte[]> delete(String path, Duration timeout) {
+		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + path)).timeout(timeout).DELETE().build());
 	}
 
 	/** The body of a response parsed as JSON (problem details, health). */

@@ -39,6 +39,11 @@ final class EmulatorControl {
 		send("POST", "/__emulator/faults", JSON.writeValueAsString(fault), 200, 201, 202, 204);
 	}
 
+	/** Simulates other users' jobs in Perchance's queue, e.g. {@code {"ahead":3,"stepMs":2000}}. */
+	void queue(Map<String, ?> setting) {
+		send("POST", "/__emulator/queue", JSON.writeValueAsString(setting), 200);
+	}
+
 	/** Forgets the request log. */
 	void clearLog() {
 		send("DELETE", "/__emulator/log", null, 200, 204);

@@ -1,0 +1,145 @@
+package dev.imagegen.system.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Asynchronous jobs through the real jars: the API's job follows the worker's progress stream, which reports the
+ * worker's phases and Perchance's own queue position (the emulator's simulated queue) while the generate call waits.
+ */
+class JobsEndToEndTests {
+
+	private static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+	private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
+
+	private static ImagegenSystem system;
+
+	private static ApiClient api;
+
+	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+	@BeforeAll
+	static void startSystem() {
+		system = ImagegenSystem.start("jobs");
+		api = new ApiClient(system.api().baseUrl());
+	}
+
+	@AfterAll
+	static void stopSystem() {
+		if (system != null) {
+			system.close();
+		}
+	}
+
+	@AfterEach
+	void emptyUpstreamQueue() {
+		system.emulatorControl().queue(Map.of("ahead", 0, "stepMs", 1000));
+	}
+
+	@Test
+	void aJobReportsPerchancesQueuePositionAndItsPhasesThenServesItsImage() {
+		// Three jobs ahead, one worked off every 2 s: the generate call waits about 6 s upstream, long enough for the
+		// worker's first queue-position poll (at most one per 5 s) to see a place in the queue.
+		system.emulatorControl().queue(Map.of("ahead", 3, "stepMs", 2000));
+		HttpResponse<byte[]> submitted = api.post("/jobs", Map.of("prompt", "a lighthouse " + UUID.randomUUID()),
+				TIMEOUT);
+		assertThat(submitted.statusCode()).as(() -> ApiClient.text(submitted) + system.logs()).isEqualTo(202);
+		String location = submitted.headers().firstValue("Location").orElseThrow();
+		String id = ApiClient.json(submitted).path("id").asString();
+		assertThat(location).isEqualTo("/jobs/" + id);
+
+		List<JsonNode> events = events(location + "/events");
+
+		JsonNode last = events.get(events.size() - 1);
+		assertThat(last.path("status").asString()).as(() -> events + system.logs()).isEqualTo("succeeded");
+		List<String> phases = events.stream().map((event) -> event.path("phase").asString()).distinct().toList();
+		assertThat(phases).as(events::toString).contains("generating", "done");
+		assertThat(phases.indexOf("generating")).isLessThan(phases.indexOf("done"));
+		assertThat(events).as("Perchance's queue position reached the job")
+			.anySatisfy((event) -> assertThat(event.path("upstreamQueuePosition").asInt(0)).isPositive());
+
+		HttpResponse<byte[]> image = api.get(last.path("image").asString(), TIMEOUT);
+		assertThat(image.statusCode()).isEqualTo(200);
+		assertThat(Images.isPng(image.body())).isTrue();
+		assertThat(image.headers().firstValue("X-Seed")).hasValue(Long.toString(last.path("seed").asLong()));
+	}
+
+	@Test
+	void aCancelledRunningJobEndsCancelledAndHasNoImage() {
+		system.emulatorControl().queue(Map.of("ahead", 50, "stepMs", 2000));
+		HttpResponse<byte[]> submitted = api.post("/jobs", Map.of("prompt", "a windmill " + UUID.randomUUID()),
+				TIMEOUT);
+		assertThat(submitted.statusCode()).as(() -> ApiClient.text(submitted)).isEqualTo(202);
+		String location = submitted.headers().firstValue("Location").orElseThrow();
+
+		// Held upstream behind the simulated queue: the job is running until it is cancelled.
+		Awaitility.await()
+			.atMost(TIMEOUT)
+			.until(() -> ApiClient.json(api.get(location, TIMEOUT)).path("phase").asString(), "generating"::equals);
+		HttpResponse<byte[]> cancelled = api.delete(location, TIMEOUT);
+		assertThat(cancelled.statusCode()).isEqualTo(202);
+		assertThat(ApiClient.json(cancelled).path("status").asString()).isEqualTo("cancelled");
+
+		HttpResponse<byte[]> image = api.get(location + "/image", TIMEOUT);
+		assertThat(image.statusCode()).isEqualTo(409);
+		assertThat(ApiClient.json(image).path("type").asString()).endsWith("job-cancelled");
+		assertThat(ApiClient.json(api.get(location, TIMEOUT)).path("status").asString()).isEqualTo("cancelled");
+	}
+
+	/** Reads the job's event stream to its end (the stream ends after the terminal event). */
+	private List<JsonNode> events(String path) {
+		HttpRequest request = HttpRequest.newBuilder(URI.create(system.api().baseUrl() + path))
+			.header("Accept", "text/event-stream")
+			.timeout(TIMEOUT)
+			.build();
+		List<JsonNode> events = new ArrayList<>();
+		try {
+			HttpResponse<InputStream> response = this.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+			assertThat(response.statusCode()).isEqualTo(200);
+			try (BufferedReader reader = new BufferedReader(
+					new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+				String line;
+				while ((line = reader.readLine()) != null) {
+					if (line.startsWith("data:")) {
+						events.add(ApiClient.JSON.readTree(line.substring("data:".length()).trim()));
+					}
+				}
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+		assertThat(events).isNotEmpty();
+		assertThat(TERMINAL).contains(events.get(events.size() - 1).path("status").asString());
+		return events;
+	}
+
+}
