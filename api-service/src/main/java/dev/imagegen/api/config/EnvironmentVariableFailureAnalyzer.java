@@ -1,5 +1,6 @@
 package dev.imagegen.api.config;
 
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -32,7 +33,9 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			Map.entry("REQUIRE_API_KEY", "true or false (true needs API_KEYS_FILE)"),
 			Map.entry("TRUSTED_PROXIES", "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.10"),
 			Map.entry("IMAGE_CACHE_SIZE", "a data size such as 256MB or 1GB (0 turns the cache off)"),
-			Map.entry("IMAGE_CACHE_TTL", "a positive Spring duration such as 24h or 30m"));
+			Map.entry("IMAGE_CACHE_TTL", "a positive Spring duration such as 24h or 30m"),
+			Map.entry("LOG_FORMAT", "text or json"),
+			Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "an OTLP/HTTP collector's base URL such as http://collector:4318"));
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -52,6 +55,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.clients.key-generations-per-minute", "KEY_GENERATIONS_PER_MINUTE");
 		VARIABLES.put("imagegen.clients.key-max-concurrent", "KEY_MAX_CONCURRENT");
 		VARIABLES.put("imagegen.clients.requests-per-minute", "CLIENT_REQUESTS_PER_MINUTE");
+		VARIABLES.put("imagegen.observability.log-format", "LOG_FORMAT");
+		VARIABLES.put("imagegen.observability.otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT");
 	}
 
 	@Override
@@ -115,12 +120,12 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			return direct;
 		}
 		// A whole group failed (a record's constructor or its validation): the message names the variable.
-		for (String variable : VARIABLES.values()) {
-			if (reason.contains(variable)) {
-				return variable;
-			}
-		}
-		return null;
+		// Longest first: PORT is also part of OTEL_EXPORTER_OTLP_ENDPOINT.
+		return VARIABLES.values()
+			.stream()
+			.filter(reason::contains)
+			.max(Comparator.comparingInt(String::length))
+			.orElse(null);
 	}
 
 	private static String reasonOf(BindException bind) {
