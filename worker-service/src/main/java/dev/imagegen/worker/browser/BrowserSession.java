@@ -13,6 +13,7 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.PlaywrightException;
 import com.microsoft.playwright.options.Proxy;
+import io.micrometer.observation.Observation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -21,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
+import dev.imagegen.worker.job.JobTrace;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
@@ -383,10 +385,17 @@ final class BrowserSession implements Runnable {
 		long navigationMillis = this.properties.perchance().stepTimeout().toMillis();
 		this.page.setDefaultNavigationTimeout(navigationMillis);
 		this.page.setDefaultTimeout(navigationMillis);
-		PerchanceClient fresh = new PerchanceClient(this.page, this.properties, this.json, this.metrics, this.breaker,
-				this.id);
+		// Upstream calls become steps of the current job's trace (docs/operations.md, "Traces").
+		Transport transport = new ObservedTransport(new PageTransport(this.page), this::currentTrace);
+		PerchanceClient fresh = new PerchanceClient(this.page, transport, this.properties, this.json, this.metrics,
+				this.breaker, this.id);
 		fresh.openPages();
 		this.client = fresh;
+	}
+
+	private JobTrace currentTrace() {
+		Job job = this.current;
+		return (job != null) ? job.trace() : JobTrace.NONE;
 	}
 
 	private void runJob(Job job) {
@@ -405,10 +414,11 @@ final class BrowserSession implements Runnable {
 			return;
 		}
 		this.metrics.queueWait(job.queueWait());
+		job.trace().queueWaitEnded();
 		MDC.put("requestId", job.requestId());
 		this.current = job;
 		this.state = State.BUSY;
-		try {
+		try (Observation.Scope traced = job.trace().openScope()) {
 			Budget budget = Budget.of(job);
 			if (this.client.hasOrphanedGeneration()) {
 				// Settled inside this job's deadline, not before taking it: queued jobs never age past

@@ -20,6 +20,7 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
+import dev.imagegen.worker.job.JobTrace;
 import dev.imagegen.worker.job.WorkerMetrics;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
@@ -121,6 +122,18 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * {@code browser-unavailable} or {@code queue-full}
 	 */
 	public Job submit(GenerationSpec spec, String requestId, Duration deadline) {
+		return submit(spec, requestId, deadline, JobTrace.NONE);
+	}
+
+	/**
+	 * Queues a traced job (docs/operations.md, "Traces"): its queue wait and every step run in its trace.
+	 * @param spec what to generate
+	 * @param requestId the request id, for logs
+	 * @param deadline the job's time budget
+	 * @param trace the job's trace, attached before any session can take the job
+	 * @return the queued job
+	 */
+	public Job submit(GenerationSpec spec, String requestId, Duration deadline, JobTrace trace) {
 		if (this.draining || !this.running) {
 			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
 		}
@@ -129,7 +142,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			throw noSessionCanServe();
 		}
 		Job job = new Job(spec, requestId, deadline);
+		job.traced(trace);
 		if (!this.queue.offer(job)) {
+			trace.queueWaitEnded();
 			throw new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
 		}

@@ -43,6 +43,8 @@ public final class Job {
 
 	private volatile CallerProbe callerConnected = CallerProbe.ALWAYS_CONNECTED;
 
+	private volatile JobTrace trace = JobTrace.NONE;
+
 	/**
 	 * Creates a job that arrives now.
 	 * @param spec what to generate
@@ -103,6 +105,24 @@ public final class Job {
 	public boolean finished() {
 		State s = this.state.get();
 		return s == State.DONE || s == State.CANCELLED;
+	}
+
+	/**
+	 * Attaches the job's trace (docs/operations.md, "Traces") and starts its queue wait; call it before the
+	 * job is offered to the queue, so that every step a session runs belongs to it.
+	 * @param trace the trace
+	 */
+	public void traced(JobTrace trace) {
+		this.trace = trace;
+		trace.queued();
+	}
+
+	/**
+	 * The job's trace.
+	 * @return the trace, {@link JobTrace#NONE} until one is attached
+	 */
+	public JobTrace trace() {
+		return this.trace;
 	}
 
 	/**
@@ -191,6 +211,7 @@ public final class Job {
 
 	/** Moves an unfinished job to {@code end}; false when it was answered or cancelled already. */
 	private boolean finish(State end) {
+		this.trace.queueWaitEnded();
 		while (true) {
 			State s = this.state.get();
 			if (s == State.DONE || s == State.CANCELLED) {
