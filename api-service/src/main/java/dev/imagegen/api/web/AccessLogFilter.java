@@ -121,7 +121,8 @@ class AccessLogFilter implements WebFilter, Ordered {
 			HttpMethod method = request.getMethod();
 			this.requestTimer
 				.withTags("method", STANDARD_METHODS.contains(method) ? method.name() : "OTHER", "status",
-						Integer.toString(status), "outcome", outcome(status))
+						Integer.toString(status), "outcome", outcome(status), "problem",
+						(problemType != null) ? problem : "none")
 				.record(nanos, TimeUnit.NANOSECONDS);
 		}
 	}

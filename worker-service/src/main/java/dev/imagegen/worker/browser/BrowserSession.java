@@ -140,6 +140,11 @@ final class BrowserSession implements Runnable {
 		return this.profile;
 	}
 
+	/** The session's state now, for the per-state gauges. */
+	State state() {
+		return this.state;
+	}
+
 	Breaker breaker() {
 		return this.breaker;
 	}

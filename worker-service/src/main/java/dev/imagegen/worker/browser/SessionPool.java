@@ -78,6 +78,10 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		this.waits = new WaitEstimator(INITIAL_GENERATION_ESTIMATE, properties.jobs().generationTimeout(), System::nanoTime);
 		metrics.queueGauges(this.queue::depth, this.queue.capacity());
 		metrics.readySessionsGauge(() -> this.sessions.stream().filter(BrowserSession::canServe).count());
+		for (BrowserSession.State state : BrowserSession.State.values()) {
+			metrics.sessionsGauge(state.id(), () -> this.sessions.stream().filter((s) -> s.state() == state).count());
+		}
+		metrics.breakerOpenGauge(() -> this.sessions.stream().filter((s) -> s.breaker().isOpen()).count());
 	}
 
 	@Override
