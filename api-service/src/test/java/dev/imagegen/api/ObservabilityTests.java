@@ -80,8 +80,8 @@ class ObservabilityTests extends SharedContextTests {
 			.expectBody(String.class)
 			.returnResult()
 			.getResponseBody();
-		assertThat(metrics).contains("imagegen_api_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\"}")
-			.contains("imagegen_api_requests_seconds_count{method=\"GET\",outcome=\"CLIENT_ERROR\",status=\"400\"}")
+		assertThat(metrics).contains("imagegen_api_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",problem=\"none\",status=\"200\"}")
+			.contains("imagegen_api_requests_seconds_count{method=\"GET\",outcome=\"CLIENT_ERROR\",problem=\"validation-error\",status=\"400\"}")
 			.contains("imagegen_worker_inflight{worker=\"" + worker().baseUrl() + "\"}")
 			.contains("imagegen_worker_requests_seconds_count")
 			.doesNotContain("walrus");

@@ -1,5 +1,6 @@
 package dev.imagegen.api.config;
 
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -35,7 +36,9 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			Map.entry("IMAGE_CACHE_TTL", "a positive Spring duration such as 24h or 30m"),
 			Map.entry("OPENAI_IMAGE_STORE_SIZE", "a data size of at least 1MB such as 256MB or 1GB"),
 			Map.entry("JOB_RETENTION", "a Spring duration of at least 1s such as 1h or 30m"),
-			Map.entry("MAX_JOBS", "a whole number of at least 1 such as 10000"));
+			Map.entry("MAX_JOBS", "a whole number of at least 1 such as 10000"),
+			Map.entry("LOG_FORMAT", "text or json"),
+			Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "an OTLP/HTTP collector's base URL such as http://collector:4318"));
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -58,6 +61,8 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.openai.image-store-size", "OPENAI_IMAGE_STORE_SIZE");
 		VARIABLES.put("imagegen.jobs.retention", "JOB_RETENTION");
 		VARIABLES.put("imagegen.jobs.max-jobs", "MAX_JOBS");
+		VARIABLES.put("imagegen.observability.log-format", "LOG_FORMAT");
+		VARIABLES.put("imagegen.observability.otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT");
 	}
 
 	@Override
@@ -121,12 +126,12 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			return direct;
 		}
 		// A whole group failed (a record's constructor or its validation): the message names the variable.
-		for (String variable : VARIABLES.values()) {
-			if (reason.contains(variable)) {
-				return variable;
-			}
-		}
-		return null;
+		// Longest first: PORT is also part of OTEL_EXPORTER_OTLP_ENDPOINT.
+		return VARIABLES.values()
+			.stream()
+			.filter(reason::contains)
+			.max(Comparator.comparingInt(String::length))
+			.orElse(null);
 	}
 
 	private static String reasonOf(BindException bind) {

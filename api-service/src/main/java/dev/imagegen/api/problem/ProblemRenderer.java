@@ -11,6 +11,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.observability.Traces;
 import dev.imagegen.api.web.RequestContext;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
@@ -110,6 +111,11 @@ public class ProblemRenderer {
 		body.put("detail", problem.detail());
 		body.put("instance", exchange.getRequest().getPath().pathWithinApplication().value());
 		body.put("requestId", requestId);
+		String traceId = Traces.traceId(exchange);
+		if (traceId != null) {
+			// Finds the request in the tracing backend and in the logs of both services (docs/operations.md).
+			body.put("traceId", traceId);
+		}
 		if (!problem.errors().isEmpty()) {
 			body.put("errors", problem.errors());
 		}

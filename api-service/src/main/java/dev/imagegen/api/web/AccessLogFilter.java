@@ -10,9 +10,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.slf4j.spi.LoggingEventBuilder;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
+import dev.imagegen.api.observability.Traces;
 import dev.imagegen.api.problem.ProblemRenderer;
 import dev.imagegen.api.problem.ProblemTypes;
 import org.springframework.core.Ordered;
@@ -93,15 +96,33 @@ class AccessLogFilter implements WebFilter, Ordered {
 		Integer promptLength = exchange.getAttribute(RequestContext.PROMPT_LENGTH);
 		String problemType = exchange.getAttribute(RequestContext.PROBLEM_TYPE);
 		String client = exchange.getAttribute(RequestContext.CLIENT);
-		accessLog.info("requestId={} client={} method={} path={} status={} durationMs={} worker={} promptLength={} problem={}",
-				RequestContext.requestId(exchange), (client != null) ? client : "-", request.getMethod().name(), path, status,
-				TimeUnit.NANOSECONDS.toMillis(nanos), (worker != null) ? worker : "-",
-				(promptLength != null) ? promptLength : "-", (problemType != null) ? ProblemTypes.shortName(problemType) : "-");
+		String traceId = Traces.traceId(exchange);
+		String problem = (problemType != null) ? ProblemTypes.shortName(problemType) : "-";
+		// The same fields as text (human format) and as key-value pairs (the JSON format's own fields).
+		LoggingEventBuilder line = accessLog.atInfo();
+		if (MDC.get("traceId") == null) {
+			// Tracing puts the id in the log context when it reaches this thread; a second pair would clash.
+			line = line.addKeyValue("traceId", (traceId != null) ? traceId : "-");
+		}
+		line.addKeyValue("requestId", RequestContext.requestId(exchange))
+			.addKeyValue("client", (client != null) ? client : "-")
+			.addKeyValue("method", request.getMethod().name())
+			.addKeyValue("path", path)
+			.addKeyValue("status", status)
+			.addKeyValue("durationMs", TimeUnit.NANOSECONDS.toMillis(nanos))
+			.addKeyValue("worker", (worker != null) ? worker : "-")
+			.addKeyValue("promptLength", (promptLength != null) ? promptLength : "-")
+			.addKeyValue("problem", problem)
+			.log("requestId={} traceId={} client={} method={} path={} status={} durationMs={} worker={} promptLength={} problem={}",
+					RequestContext.requestId(exchange), (traceId != null) ? traceId : "-", (client != null) ? client : "-",
+					request.getMethod().name(), path, status, TimeUnit.NANOSECONDS.toMillis(nanos),
+					(worker != null) ? worker : "-", (promptLength != null) ? promptLength : "-", problem);
 		if (path.equals("/generate")) {
 			HttpMethod method = request.getMethod();
 			this.requestTimer
 				.withTags("method", STANDARD_METHODS.contains(method) ? method.name() : "OTHER", "status",
-						Integer.toString(status), "outcome", outcome(status))
+						Integer.toString(status), "outcome", outcome(status), "problem",
+						(problemType != null) ? problem : "none")
 				.record(nanos, TimeUnit.NANOSECONDS);
 		}
 	}

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.ObservationRegistry;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.timeout.ReadTimeoutException;
 import org.slf4j.Logger;
@@ -31,6 +32,7 @@ import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.codec.ServerSentEvent;
@@ -94,6 +96,20 @@ public class WorkerPool implements DisposableBean {
 	 * @param meters where the in-flight gauges and call timers are registered
 	 */
 	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters) {
+		this(properties, jsonMapper, meters, ObservationRegistry.NOOP);
+	}
+
+	/**
+	 * Creates the pool whose calls are observed: each carries the caller's trace to the worker as a W3C
+	 * {@code traceparent} header (docs/operations.md, "Traces").
+	 * @param properties the API settings
+	 * @param jsonMapper the JSON mapper used for worker bodies
+	 * @param meters where the in-flight gauges and call timers are registered
+	 * @param observations the registry of the {@code http.client.requests} observations
+	 */
+	@Autowired
+	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters,
+			ObservationRegistry observations) {
 		this.settings = properties.worker();
 		this.jsonMapper = jsonMapper;
 		this.meters = meters;
@@ -111,6 +127,7 @@ public class WorkerPool implements DisposableBean {
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, this.settings.connectTimeout().toMillis()))
 			.responseTimeout(this.settings.timeout());
 		this.webClient = WebClient.builder()
+			.observationRegistry(observations)
 			.clientConnector(new ReactorClientHttpConnector(httpClient))
 			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(MAX_IMAGE_BYTES))
 			.build();

@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class OperationsDocsTests {
 
-	private static final Pattern METER = Pattern.compile("(Timer|Counter|Gauge)\\.builder\\(\\s*\"(imagegen\\.[a-z0-9_.]+)\"");
+	private static final Pattern METER = Pattern.compile(
+			"(Timer|Counter|Gauge)\\.builder\\(\\s*\"(imagegen\\.[a-z0-9_.]+)\"|(Observation)\\.createNotStarted\\(\\s*\"(imagegen\\.[a-z0-9_.]+)\"");
 
 	private static final Pattern SERIES = Pattern.compile("\\bimagegen_[a-z0-9_]+");
 
@@ -42,6 +43,11 @@ class OperationsDocsTests {
 			for (String source : this.repository.mainSources(module)) {
 				Matcher matcher = METER.matcher(source);
 				while (matcher.find()) {
+					if (matcher.group(3) != null) {
+						// An observation also records a timer of its name (Micrometer's default meter handler).
+						series.add(matcher.group(4).replace('.', '_') + "_seconds");
+						continue;
+					}
 					String base = matcher.group(2).replace('.', '_');
 					series.add(switch (matcher.group(1)) {
 						case "Timer" -> base + "_seconds";

@@ -57,7 +57,10 @@ class StartupConfigurationEndToEndTests {
 			"api-service    | MAX_PROMPT_LENGTH    | lots",
 			"worker-service | GENERATION_TIMEOUT   | -1s",
 			"worker-service | PERCHANCE_BASE_URL   | ftp://perchance.example",
-			"worker-service | WORKER_SESSIONS      | 0" })
+			"worker-service | WORKER_SESSIONS      | 0",
+			"api-service    | LOG_FORMAT           | xml",
+			"worker-service | LOG_FORMAT           | xml",
+			"api-service    | OTEL_EXPORTER_OTLP_ENDPOINT | ftp://collector" })
 	void malformedValueStopsTheServiceAndNamesTheVariable(String module, String variable, String value) {
 		int port = ImagegenSystem.freePorts(1)[0];
 		ServiceProcess service = track(new ServiceProcess(module + "-" + variable, ImagegenSystem.jar(module, ""), port,

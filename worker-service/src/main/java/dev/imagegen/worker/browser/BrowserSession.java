@@ -14,6 +14,7 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.PlaywrightException;
 import com.microsoft.playwright.options.Proxy;
+import io.micrometer.observation.Observation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -22,6 +23,7 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
+import dev.imagegen.worker.job.JobTrace;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
@@ -139,6 +141,11 @@ final class BrowserSession implements Runnable {
 
 	Path profile() {
 		return this.profile;
+	}
+
+	/** The session's state now, for the per-state gauges. */
+	State state() {
+		return this.state;
 	}
 
 	Breaker breaker() {
@@ -418,10 +425,17 @@ final class BrowserSession implements Runnable {
 		long navigationMillis = this.properties.perchance().stepTimeout().toMillis();
 		this.page.setDefaultNavigationTimeout(navigationMillis);
 		this.page.setDefaultTimeout(navigationMillis);
-		PerchanceClient fresh = new PerchanceClient(this.page, this.properties, this.json, this.metrics, this.breaker,
-				this.id);
+		// Upstream calls become steps of the current job's trace (docs/operations.md, "Traces").
+		Transport transport = new ObservedTransport(new PageTransport(this.page), this::currentTrace);
+		PerchanceClient fresh = new PerchanceClient(this.page, transport, this.properties, this.json, this.metrics,
+				this.breaker, this.id);
 		fresh.openPages();
 		this.client = fresh;
+	}
+
+	private JobTrace currentTrace() {
+		Job job = this.current;
+		return (job != null) ? job.trace() : JobTrace.NONE;
 	}
 
 	private void runJob(Job job) {
@@ -440,11 +454,12 @@ final class BrowserSession implements Runnable {
 			return;
 		}
 		this.metrics.queueWait(job.queueWait());
+		job.trace().queueWaitEnded();
 		MDC.put("requestId", job.requestId());
 		this.jobDeadlineNanos = System.nanoTime() + job.remaining().toNanos();
 		this.current = job;
 		this.state = State.BUSY;
-		try {
+		try (Observation.Scope traced = job.trace().openScope()) {
 			Budget budget = Budget.of(job);
 			if (this.client.hasOrphanedGeneration()) {
 				// Waiting for an earlier generation of the key is part of the generate call's phase.

@@ -57,6 +57,27 @@ class SessionMetrics {
 	}
 
 	/**
+	 * Registers the gauge of sessions in one state, for the dashboard's "sessions by state".
+	 * @param state the state's id ({@code ready}, {@code busy}, {@code restarting}, …)
+	 * @param count sessions in that state now
+	 */
+	public void sessionsGauge(String state, Supplier<Number> count) {
+		Gauge.builder("imagegen.worker.sessions", count).description("Browser sessions by state")
+			.tag("state", state)
+			.register(this.registry);
+	}
+
+	/**
+	 * Registers the gauge of sessions whose breaker refuses work (after a rate limit or a challenge).
+	 * @param open sessions with an open breaker now
+	 */
+	public void breakerOpenGauge(Supplier<Number> open) {
+		Gauge.builder("imagegen.worker.breaker.open", open)
+			.description("Browser sessions whose breaker refuses work after a rate limit or challenge")
+			.register(this.registry);
+	}
+
+	/**
 	 * Records the time a job waited for a session.
 	 * @param wait the wait
 	 */

@@ -21,6 +21,7 @@ import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.JobQueue;
+import dev.imagegen.worker.job.JobTrace;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.problem.WorkerException;
 
@@ -81,6 +82,10 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 		this.waits = new WaitEstimator(INITIAL_GENERATION_ESTIMATE, properties.jobs().generationTimeout(), System::nanoTime);
 		metrics.queueGauges(this.queue::depth, this.queue.capacity());
 		metrics.readySessionsGauge(() -> this.sessions.stream().filter(BrowserSession::canServe).count());
+		for (BrowserSession.State state : BrowserSession.State.values()) {
+			metrics.sessionsGauge(state.id(), () -> this.sessions.stream().filter((s) -> s.state() == state).count());
+		}
+		metrics.breakerOpenGauge(() -> this.sessions.stream().filter((s) -> s.breaker().isOpen()).count());
 	}
 
 	@Override
@@ -122,13 +127,16 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	 * @param spec what to generate
 	 * @param requestId the caller's request id
 	 * @param deadline the job's deadline from now: the caller's remaining budget, at most {@code GENERATION_TIMEOUT}
+	 * @param trace the job's trace (docs/operations.md, "Traces"), attached before any session can take the job, so
+	 * its queue wait and every step run in it
 	 * @param onCreated called with the job before any session can see it (progress tracking starts there, so
 	 * no phase goes unreported); a job refused for a full queue is failed, so its progress ends
 	 * @return the queued job
 	 * @throws WorkerException {@code shutting-down}, {@code upstream-rate-limited}, {@code upstream-challenge},
 	 * {@code browser-unavailable} or {@code queue-full}
 	 */
-	public Job submit(GenerationSpec spec, String requestId, Duration deadline, Consumer<Job> onCreated) {
+	public Job submit(GenerationSpec spec, String requestId, Duration deadline, JobTrace trace,
+			Consumer<Job> onCreated) {
 		if (this.draining || !this.running) {
 			throw new WorkerException(Problem.SHUTTING_DOWN, "The worker is shutting down and takes no new jobs");
 		}
@@ -137,7 +145,9 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 			throw noSessionCanServe();
 		}
 		Job job = new Job(spec, requestId, deadline);
+		job.traced(trace);
 		if (!this.queue.offer(job, onCreated)) {
+			trace.queueWaitEnded();
 			WorkerException full = new WorkerException(Problem.QUEUE_FULL,
 					"All " + this.queue.capacity() + " queue places are taken; try again later", estimateWait(serving));
 			onCreated.accept(job);

@@ -1,6 +1,7 @@
 package dev.imagegen.worker.config;
 
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -41,7 +42,9 @@ class PropertyFailureAnalyzer extends AbstractFailureAnalyzer<BindException> {
 			Map.entry("imagegen.worker.browser.proxies", "BROWSER_PROXIES"),
 			Map.entry("imagegen.worker.jobs.queue-capacity", "WORKER_QUEUE_CAPACITY"),
 			Map.entry("imagegen.worker.jobs.generation-timeout", "GENERATION_TIMEOUT"),
-			Map.entry("imagegen.worker.jobs.max-prompt-length", "MAX_PROMPT_LENGTH"));
+			Map.entry("imagegen.worker.jobs.max-prompt-length", "MAX_PROMPT_LENGTH"),
+			Map.entry("imagegen.observability.log-format", "LOG_FORMAT"),
+			Map.entry("imagegen.observability.otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"));
 
 	private final Environment environment;
 
@@ -65,7 +68,12 @@ class PropertyFailureAnalyzer extends AbstractFailureAnalyzer<BindException> {
 		String variable = variableOf(property);
 		if (variable == null && problem != null) {
 			// A record's own check failed: its message names the variable (and so the property) already.
-			variable = VARIABLES.values().stream().filter(problem::contains).findFirst().orElse(null);
+			// Longest first: PORT is also part of OTEL_EXPORTER_OTLP_ENDPOINT.
+			variable = VARIABLES.values()
+				.stream()
+				.filter(problem::contains)
+				.max(Comparator.comparingInt(String::length))
+				.orElse(null);
 			if (variable != null) {
 				return analysis(problem, null, variable, property, cause);
 			}

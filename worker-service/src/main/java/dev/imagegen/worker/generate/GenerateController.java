@@ -8,12 +8,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.observation.ObservationRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -25,6 +27,7 @@ import dev.imagegen.worker.browser.SessionPool;
 import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.Job;
+import dev.imagegen.worker.job.JobTrace;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.problem.Problem;
 import dev.imagegen.worker.progress.ProgressBoard;
@@ -48,15 +51,18 @@ class GenerateController {
 
 	private final Duration generationTimeout;
 
+	private final ObservationRegistry observations;
+
 	// Transcoding runs off the session threads so a session can start its next generation at once.
 	private final ExecutorService encoders;
 
 	private final ProgressBoard progress;
 
 	GenerateController(SessionPool pool, GenerationMetrics metrics, JsonMapper json, WorkerProperties properties,
-			ProgressBoard progress) {
+			ProgressBoard progress, ObjectProvider<ObservationRegistry> observations) {
 		this.pool = pool;
 		this.progress = progress;
+		this.observations = observations.getIfAvailable(() -> ObservationRegistry.NOOP);
 		this.metrics = metrics;
 		this.parser = new RequestParser(json, properties.jobs().maxPromptLength());
 		this.generationTimeout = properties.jobs().generationTimeout();
@@ -76,7 +82,8 @@ class GenerateController {
 		long arrival = System.nanoTime();
 		Duration deadline = Deadlines.of(request.getHeader(Deadlines.HEADER), this.generationTimeout);
 		GenerationSpec spec = this.parser.parse(body);
-		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline, this.progress::track);
+		Job job = this.pool.submit(spec, RequestIdFilter.idOf(request), deadline, JobTrace.of(this.observations),
+				this.progress::track);
 		job.callerConnected(TomcatCallerProbe.of(request));
 		DeferredResult<ResponseEntity<byte[]>> response = new DeferredResult<>(Math.max(1, job.remaining().toMillis()));
 		response.onTimeout(() -> {
@@ -89,7 +96,7 @@ class GenerateController {
 		response.onCompletion(() -> abandon(job, "caller-gone"));
 		job.result().thenApplyAsync((result) -> {
 			long encodeStart = System.nanoTime();
-			byte[] bytes = ImageEncoder.encode(result.image(), spec.format());
+			byte[] bytes = job.trace().observe("encode", () -> ImageEncoder.encode(result.image(), spec.format()));
 			Duration generation = result.generation().plusNanos(System.nanoTime() - encodeStart);
 			return success(result.image(), spec, bytes, result.queueWait(), generation);
 		}, this.encoders).whenComplete((ok, failure) -> {

@@ -52,6 +52,8 @@ public final class Job implements ProgressSink {
 
 	private final List<Consumer<ProgressEvent>> watchers = new CopyOnWriteArrayList<>();
 
+	private volatile JobTrace trace = JobTrace.NONE;
+
 	/**
 	 * Creates a job that arrives now.
 	 * @param spec what to generate
@@ -113,6 +115,24 @@ public final class Job implements ProgressSink {
 	public boolean finished() {
 		State s = this.state.get();
 		return s == State.DONE || s == State.CANCELLED;
+	}
+
+	/**
+	 * Attaches the job's trace (docs/operations.md, "Traces") and starts its queue wait; call it before the
+	 * job is offered to the queue, so that every step a session runs belongs to it.
+	 * @param trace the trace
+	 */
+	public void traced(JobTrace trace) {
+		this.trace = trace;
+		trace.queued();
+	}
+
+	/**
+	 * The job's trace.
+	 * @return the trace, {@link JobTrace#NONE} until one is attached
+	 */
+	public JobTrace trace() {
+		return this.trace;
 	}
 
 	/**
@@ -282,6 +302,7 @@ public final class Job implements ProgressSink {
 
 	/** Moves an unfinished job to {@code end}; false when it was answered or cancelled already. */
 	private boolean finish(State end) {
+		this.trace.queueWaitEnded();
 		while (true) {
 			State s = this.state.get();
 			if (s == State.DONE || s == State.CANCELLED) {

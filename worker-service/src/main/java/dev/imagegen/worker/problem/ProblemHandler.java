@@ -23,6 +23,7 @@ import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
+import dev.imagegen.worker.observability.Traces;
 import dev.imagegen.worker.request.RequestIdFilter;
 
 /**
@@ -91,6 +92,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 					statusCode.value(), (detail.getDetail() != null) ? detail.getDetail() : "The request failed.",
 					(servletRequest != null) ? servletRequest.getRequestURI() : null,
 					(servletRequest != null) ? RequestIdFilter.idOf(servletRequest) : null);
+			ProblemWriter.withTraceId(problem, servletRequest);
 			HttpHeaders merged = new HttpHeaders();
 			merged.addAll(headers);
 			merged.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
@@ -102,8 +104,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 	private static ResponseEntity<Object> plain(HttpStatus status, String detail, HttpServletRequest request) {
 		return ResponseEntity.status(status)
 			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.body(ProblemWriter.body(ProblemWriter.ABOUT_BLANK, status.getReasonPhrase(), status.value(), detail,
-					request.getRequestURI(), RequestIdFilter.idOf(request)));
+			.body(ProblemWriter.withTraceId(ProblemWriter.body(ProblemWriter.ABOUT_BLANK, status.getReasonPhrase(),
+					status.value(), detail, request.getRequestURI(), RequestIdFilter.idOf(request)), request));
 	}
 
 	private static HttpServletRequest nativeRequest(WebRequest request) {
@@ -122,6 +124,10 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 			requestId = RequestIdFilter.idOf(request);
 		}
 		body.setProperty("requestId", requestId);
+		String traceId = Traces.traceId(request);
+		if (traceId != null) {
+			body.setProperty("traceId", traceId);
+		}
 		if (!errors.isEmpty()) {
 			body.setProperty("errors", errors.stream()
 				.map((e) -> Map.of("parameter", e.parameter(), "message", e.message()))

@@ -12,6 +12,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
 
+import dev.imagegen.worker.observability.Traces;
 import dev.imagegen.worker.request.RequestIdFilter;
 
 /**
@@ -41,6 +42,7 @@ public final class ProblemWriter {
 			List<WorkerException.FieldError> errors) throws IOException {
 		Map<String, Object> body = body(problem.type().toString(), problem.title(), problem.status().value(), detail,
 				request.getRequestURI(), requestId(request));
+		withTraceId(body, request);
 		if (!errors.isEmpty()) {
 			body.put("errors", errors.stream().map((e) -> Map.of("parameter", e.parameter(), "message", e.message())).toList());
 		}
@@ -57,8 +59,8 @@ public final class ProblemWriter {
 	 */
 	public static void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, String detail)
 			throws IOException {
-		send(response, status.value(), body(ABOUT_BLANK, status.getReasonPhrase(), status.value(), detail,
-				request.getRequestURI(), requestId(request)));
+		send(response, status.value(), withTraceId(body(ABOUT_BLANK, status.getReasonPhrase(), status.value(), detail,
+				request.getRequestURI(), requestId(request)), request));
 	}
 
 	/**
@@ -82,6 +84,21 @@ public final class ProblemWriter {
 			body.put("instance", instance);
 		}
 		body.put("requestId", requestId);
+		return body;
+	}
+
+	/**
+	 * Adds the request's trace id, which finds the request in the tracing backend and in the logs of both
+	 * services (docs/operations.md, "Traces").
+	 * @param body a problem body
+	 * @param request the request, or null
+	 * @return the body
+	 */
+	public static Map<String, Object> withTraceId(Map<String, Object> body, HttpServletRequest request) {
+		String traceId = Traces.traceId(request);
+		if (traceId != null) {
+			body.put("traceId", traceId);
+		}
 		return body;
 	}
 

@@ -36,7 +36,9 @@ class ConfigurationTests {
 			"WORKER_QUEUE_CAPACITY|-1|WORKER_QUEUE_CAPACITY (imagegen.worker.jobs.queue-capacity) = '-1' must be greater than or equal to 1",
 			"MAX_PROMPT_LENGTH|0|MAX_PROMPT_LENGTH (imagegen.worker.jobs.max-prompt-length) = '0' must be greater than or equal to 1",
 			"BROWSER_ENGINE|opera|BROWSER_ENGINE (imagegen.worker.browser.engine) = 'opera' must be one of firefox, chromium, webkit",
-			"BROWSER_HEADLESS|maybe|BROWSER_HEADLESS (imagegen.worker.browser.headless) = 'maybe' is not a valid boolean (true or false)" })
+			"BROWSER_HEADLESS|maybe|BROWSER_HEADLESS (imagegen.worker.browser.headless) = 'maybe' is not a valid boolean (true or false)",
+			"LOG_FORMAT|xml|LOG_FORMAT (imagegen.observability.log-format) = 'xml' must be one of text, json",
+			"OTEL_EXPORTER_OTLP_ENDPOINT|ftp://collector|OTEL_EXPORTER_OTLP_ENDPOINT (imagegen.observability.otlp-endpoint) must be an absolute http(s) URL such as http://collector:4318, but was 'ftp://collector'" })
 	void malformedValuesStopStartUpNamingTheVariableOnceWithItsValue(String variable, String value, String message) {
 		Map<String, Object> setting = Map.of(variable, value);
 		Throwable failure = catchThrowable(() -> new SpringApplicationBuilder(WorkerApplication.class)

@@ -115,7 +115,7 @@ class GenerateRequestSliceTests {
 
 	@Test
 	void theRightTokenReachesThePool() throws Exception {
-		given(this.pool.submit(any(), any(), any(), any()))
+		given(this.pool.submit(any(), any(), any(), any(), any()))
 			.willThrow(new WorkerException(Problem.QUEUE_FULL, "full", java.time.Duration.ofSeconds(2)));
 
 		this.mvc.perform(post("/generate").contentType(MediaType.APPLICATION_JSON)

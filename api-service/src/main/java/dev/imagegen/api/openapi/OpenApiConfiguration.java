@@ -1,0 +1,222 @@
+package dev.imagegen.api.openapi;
+
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Map;
+
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.headers.Header;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.info.License;
+import io.swagger.v3.oas.models.media.ArraySchema;
+import io.swagger.v3.oas.models.media.BinarySchema;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.IntegerSchema;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.NumberSchema;
+import io.swagger.v3.oas.models.media.ObjectSchema;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.parameters.Parameter;
+import io.swagger.v3.oas.models.parameters.RequestBody;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+
+import dev.imagegen.api.config.ApiProperties;
+import dev.imagegen.api.problem.ProblemTypes;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The public API's OpenAPI 3.1 document ({@code /openapi.json}, page at {@code /docs}). springdoc finds the
+ * routes from the controllers; the controllers read their parameters from the exchange (so that unknown and
+ * repeated parameters are problems, docs/api.md), so this customizer adds what springdoc cannot see: the
+ * parameters and their rules, the request and response headers and the problem types of each route. Routes
+ * it does not know (added later) keep what springdoc found. Problem types are {@link ProblemTypes}
+ * constants, listed per response in {@code x-problem-types}.
+ */
+@Configuration(proxyBeanMethods = false)
+class OpenApiConfiguration {
+
+	static final String PROBLEM_JSON = "application/problem+json";
+
+	@Bean
+	OpenAPI imagegenOpenApi() {
+		return new OpenAPI()
+			.info(new Info().title("imagegen public API")
+				.version("1")
+				.description("Text-to-image over HTTP. Reference: docs/api.md; operations: docs/operations.md.")
+				.license(new License().name("see repository")))
+			.components(new Components().addSchemas("Problem", problemSchema())
+				.addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.HTTP)
+					.scheme("bearer")
+					.description("An API key from API_KEYS_FILE (optional unless REQUIRE_API_KEY=true)")));
+	}
+
+	@Bean
+	OpenApiCustomizer imagegenRoutes(ApiProperties properties) {
+		int maxPrompt = properties.maxPromptLength();
+		return (openApi) -> {
+			if (openApi.getPaths() == null) {
+				return;
+			}
+			PathItem generate = openApi.getPaths().get("/generate");
+			if (generate != null) {
+				if (generate.getGet() != null) {
+					describeGenerate(generate.getGet(), "Generate an image (query parameters)", maxPrompt, true);
+				}
+				if (generate.getHead() != null) {
+					describeGenerate(generate.getHead(),
+							"Validate and read the headers of a generation without generating", maxPrompt, true);
+				}
+				if (generate.getPost() != null) {
+					Operation post = generate.getPost();
+					describeGenerate(post, "Generate an image (JSON body)", maxPrompt, false);
+					post.requestBody(new RequestBody().required(true)
+						.content(new Content().addMediaType("application/json",
+								new MediaType().schema(generateBody(maxPrompt)))));
+					post.getResponses()
+						.addApiResponse("413", problem("The body is larger than imagegen.max-body-size (64 KB)",
+								ProblemTypes.PAYLOAD_TOO_LARGE))
+						.addApiResponse("415", problem("The body is not application/json",
+								ProblemTypes.UNSUPPORTED_MEDIA_TYPE));
+					post.getResponses()
+						.addApiResponse("400", problem("A field is missing, unknown, of the wrong type or out of "
+								+ "range, a query parameter was sent, or the body is not one JSON object",
+								ProblemTypes.VALIDATION_ERROR, ProblemTypes.MALFORMED_JSON));
+				}
+			}
+			PathItem health = openApi.getPaths().get("/health");
+			if (health != null && health.getGet() != null) {
+				health.getGet()
+					.summary("Health of the API and its workers")
+					.description("UP, DEGRADED (some workers down) or DOWN (503). Probes: /livez, /readyz.")
+					.responses(new ApiResponses()
+						.addApiResponse("200", new ApiResponse().description("UP or DEGRADED")
+							.content(json(new ObjectSchema())))
+						.addApiResponse("503", new ApiResponse().description("DOWN: no worker usable")
+							.content(json(new ObjectSchema()))));
+			}
+		};
+	}
+
+	private static void describeGenerate(Operation operation, String summary, int maxPrompt, boolean query) {
+		operation.summary(summary)
+			.description("Rules and headers: docs/api.md. Cache hits, 304s and HEADs spend no generation.")
+			.addSecurityItem(new SecurityRequirement().addList("apiKey"))
+			.addSecurityItem(new SecurityRequirement());
+		operation.setParameters(new java.util.ArrayList<>());
+		if (query) {
+			operation.addParametersItem(query("prompt", true,
+					"Trimmed; then 1.." + maxPrompt + " Unicode code points (MAX_PROMPT_LENGTH)",
+					new StringSchema().minLength(1).maxLength(maxPrompt)));
+			operation.addParametersItem(query("negative_prompt", false, "Trimmed; 0.." + maxPrompt + " code points",
+					new StringSchema().maxLength(maxPrompt)._default("")));
+			operation.addParametersItem(query("seed", false, "-1 (random, the chosen seed is in X-Seed) or 0..2147483647",
+					new IntegerSchema().minimum(BigDecimal.valueOf(-1)).maximum(BigDecimal.valueOf(Integer.MAX_VALUE))._default(-1)));
+			operation.addParametersItem(query("guidance_scale", false, "1.0..30.0", new NumberSchema()
+				.minimum(BigDecimal.ONE).maximum(BigDecimal.valueOf(30))._default(BigDecimal.valueOf(7))));
+			operation.addParametersItem(query("shape", false, "portrait 512x768, landscape 768x512, square 768x768; any case",
+					enumSchema("square", "portrait", "landscape", "square")));
+			operation.addParametersItem(query("format", false, "Image format; any case", enumSchema("png", "png", "jpeg")));
+		}
+		operation.addParametersItem(header("X-Request-Id", "Kept when it matches [A-Za-z0-9._-]{1,64}; echoed"));
+		operation.addParametersItem(header("traceparent", "W3C Trace Context; the trace id is in problem bodies as traceId"));
+		operation.addParametersItem(header("If-None-Match", "With a fixed seed: a matching ETag gets 304"));
+		operation.addParametersItem(header("Accept", "image/* or application/problem+json: how errors are answered"));
+		operation.addParametersItem(header("Cache-Control", "no-cache skips the image cache"));
+		ApiResponses responses = new ApiResponses()
+			.addApiResponse("200", new ApiResponse().description("The image")
+				.headers(Map.of("X-Seed", responseHeader("The seed used"), "X-Request-Id", responseHeader("The request id"),
+						"X-Cache", responseHeader("HIT or MISS"), "ETag", responseHeader("With a fixed seed"),
+						"Cache-Control", responseHeader("immutable with a fixed seed, no-store otherwise")))
+				.content(new Content().addMediaType("image/png", new MediaType().schema(new BinarySchema()))
+					.addMediaType("image/jpeg", new MediaType().schema(new BinarySchema()))))
+			.addApiResponse("304", new ApiResponse().description("Not modified (fixed seed, matching If-None-Match)"))
+			.addApiResponse("400", problem("A parameter is missing, unknown, repeated, of the wrong type or out of range",
+					ProblemTypes.VALIDATION_ERROR, ProblemTypes.BAD_REQUEST))
+			.addApiResponse("401", problem("The API key is unknown, or one is required (REQUIRE_API_KEY)",
+					ProblemTypes.UNAUTHORIZED))
+			.addApiResponse("429", problem("Client limits: generations or requests per minute, or concurrency; see Retry-After",
+					ProblemTypes.RATE_LIMITED, ProblemTypes.TOO_MANY_CONCURRENT))
+			.addApiResponse("500", problem("An unexpected failure in the API", ProblemTypes.INTERNAL_ERROR))
+			.addApiResponse("502", problem("The worker answered something unusable or refused the API's token; "
+					+ "a worker's 502 problem is passed on with its own type (docs/worker-api.md)",
+					ProblemTypes.BAD_WORKER_RESPONSE, ProblemTypes.WORKER_AUTH_FAILED))
+			.addApiResponse("503", problem("No worker configured or reachable; a worker's 503 problem (queue-full, "
+					+ "no-session, shutting-down) is passed on with its own type; see Retry-After",
+					ProblemTypes.WORKER_NOT_CONFIGURED, ProblemTypes.WORKER_UNAVAILABLE))
+			.addApiResponse("504", problem("The worker did not answer within WORKER_TIMEOUT; a worker's "
+					+ "deadline-exceeded is passed on", ProblemTypes.WORKER_TIMEOUT));
+		operation.setResponses(responses);
+	}
+
+	private static Schema<?> generateBody(int maxPrompt) {
+		return new ObjectSchema().addRequiredItem("prompt")
+			.addProperty("prompt", new StringSchema().minLength(1).maxLength(maxPrompt))
+			.addProperty("negative_prompt", new StringSchema().maxLength(maxPrompt)._default(""))
+			.addProperty("seed", new IntegerSchema().minimum(BigDecimal.valueOf(-1))
+				.maximum(BigDecimal.valueOf(Integer.MAX_VALUE))._default(-1))
+			.addProperty("guidance_scale", new NumberSchema().minimum(BigDecimal.ONE).maximum(BigDecimal.valueOf(30))
+				._default(BigDecimal.valueOf(7)))
+			.addProperty("shape", enumSchema("square", "portrait", "landscape", "square"))
+			.addProperty("format", enumSchema("png", "png", "jpeg"))
+			.additionalProperties(false);
+	}
+
+	static Schema<?> problemSchema() {
+		return new ObjectSchema().description("RFC 9457 problem (docs/api.md, \"Errors\")")
+			.addProperty("type", new StringSchema().format("uri"))
+			.addProperty("title", new StringSchema())
+			.addProperty("status", new IntegerSchema())
+			.addProperty("detail", new StringSchema())
+			.addProperty("instance", new StringSchema())
+			.addProperty("requestId", new StringSchema())
+			.addProperty("traceId", new StringSchema().description("W3C trace id, also in both services' logs"))
+			.addProperty("errors", new ArraySchema().items(new ObjectSchema()
+				.addProperty("parameter", new StringSchema())
+				.addProperty("message", new StringSchema())));
+	}
+
+	static ApiResponse problem(String description, String... types) {
+		ApiResponse response = new ApiResponse().description(description + " (" + String.join(", ", types) + ")")
+			.content(new Content().addMediaType(PROBLEM_JSON,
+					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
+		response.addExtension("x-problem-types", List.of(types));
+		return response;
+	}
+
+	private static Content json(Schema<?> schema) {
+		return new Content().addMediaType("application/json", new MediaType().schema(schema));
+	}
+
+	private static Parameter query(String name, boolean required, String description, Schema<?> schema) {
+		return new Parameter().in("query").name(name).required(required).description(description).schema(schema);
+	}
+
+	private static Parameter header(String name, String description) {
+		return new Parameter().in("header").name(name).required(false).description(description)
+			.schema(new StringSchema());
+	}
+
+	private static Header responseHeader(String description) {
+		return new Header().description(description).schema(new StringSchema());
+	}
+
+	private static Schema<?> enumSchema(String defaultValue, String... values) {
+		StringSchema schema = new StringSchema();
+		for (String value : values) {
+			if (schema.getEnum() == null || !schema.getEnum().contains(value)) {
+				schema.addEnumItem(value);
+			}
+		}
+		return schema._default(defaultValue);
+	}
+
+}

@@ -1,0 +1,189 @@
+package dev.imagegen.api.openapi;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.imagegen.api.problem.ProblemTypes;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.context.ApplicationContext;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.reactive.result.method.RequestMappingInfo;
+import org.springframework.web.reactive.result.method.annotation.RequestMappingHandlerMapping;
+import org.springframework.web.util.pattern.PathPattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Walks {@code /openapi.json} against the running API: every documented operation answers with a status it
+ * documents (never an undocumented 404, never 405), every route the app's handler mappings serve is
+ * documented (whoever added it), every problem type the document names is a {@link ProblemTypes} constant,
+ * and the interactive page at {@code /docs} is served with its scripts from the bundled webjar.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient(timeout = "20s")
+class OpenApiDocumentTests {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private static final Pattern PROBLEM_TYPE = Pattern.compile(Pattern.quote(ProblemTypes.BASE) + "[a-z0-9-]+");
+
+	private static final Set<String> OPERATIONS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
+			"trace");
+
+	@Autowired
+	WebTestClient client;
+
+	@Autowired
+	ApplicationContext context;
+
+	private JsonNode document() {
+		byte[] body = this.client.get()
+			.uri("/openapi.json")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.returnResult()
+			.getResponseBody();
+		return JSON.readTree(new String(body, StandardCharsets.UTF_8));
+	}
+
+	@Test
+	void theDocumentIsOpenApi31() {
+		JsonNode document = document();
+		assertThat(document.path("openapi").asString()).startsWith("3.1");
+		assertThat(document.path("paths").has("/generate")).isTrue();
+		assertThat(document.path("paths").path("/generate").path("get").path("parameters").toString())
+			.contains("\"prompt\"", "\"seed\"", "\"guidance_scale\"", "\"shape\"", "\"format\"", "traceparent");
+	}
+
+	@Test
+	void everyDocumentedOperationAnswersAsDocumented() {
+		JsonNode paths = document().path("paths");
+		int walked = 0;
+		for (Map.Entry<String, JsonNode> path : paths.properties()) {
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				if (!OPERATIONS.contains(operation.getKey())) {
+					continue;
+				}
+				Set<String> documented = new HashSet<>();
+				operation.getValue().path("responses").propertyNames().forEach(documented::add);
+				int status = call(operation.getKey(), path.getKey(), operation.getValue());
+				String what = operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey() + " answered " + status
+						+ ", documented " + documented;
+				assertThat(status).as(what).isNotEqualTo(405);
+				assertThat(documented.contains(Integer.toString(status)) || documented.contains("default")).as(what)
+					.isTrue();
+				walked++;
+			}
+		}
+		assertThat(walked).isGreaterThanOrEqualTo(4);
+	}
+
+	/** Calls an operation with what a client knows from the document alone: no parameters, an empty object body. */
+	private int call(String method, String path, JsonNode operation) {
+		String concrete = path.replaceAll("\\{[^}]+}", "openapi-probe");
+		WebTestClient.RequestBodySpec request = this.client.method(HttpMethod.valueOf(method.toUpperCase(Locale.ROOT)))
+			.uri(concrete);
+		JsonNode body = operation.path("requestBody").path("content");
+		EntityExchangeResult<byte[]> result;
+		if (!body.isMissingNode() && body.propertyNames().iterator().hasNext()) {
+			String mediaType = body.propertyNames().iterator().next();
+			result = request.contentType(MediaType.parseMediaType(mediaType)).bodyValue("{}").exchange()
+				.expectBody().returnResult();
+		}
+		else {
+			result = request.exchange().expectBody().returnResult();
+		}
+		return result.getStatus().value();
+	}
+
+	@Test
+	void everyServedRouteIsDocumented() {
+		JsonNode paths = document().path("paths");
+		Set<String> served = new TreeSet<>();
+		for (RequestMappingHandlerMapping mapping : this.context.getBeansOfType(RequestMappingHandlerMapping.class)
+			.values()) {
+			for (Map.Entry<RequestMappingInfo, HandlerMethod> entry : mapping.getHandlerMethods().entrySet()) {
+				String owner = entry.getValue().getBeanType().getName();
+				if (owner.startsWith("org.springdoc.") || owner.startsWith("org.springframework.")) {
+					continue;
+				}
+				Set<RequestMethod> methods = entry.getKey().getMethodsCondition().getMethods();
+				for (PathPattern pattern : entry.getKey().getPatternsCondition().getPatterns()) {
+					for (RequestMethod method : methods.isEmpty() ? Set.of(RequestMethod.GET) : methods) {
+						served.add(method.name().toLowerCase(Locale.ROOT) + " " + pattern.getPatternString());
+					}
+				}
+			}
+		}
+		assertThat(served).contains("get /generate", "post /generate", "get /health");
+		for (String route : served) {
+			String[] parts = route.split(" ", 2);
+			assertThat(paths.path(parts[1]).has(parts[0])).as(route + " is in /openapi.json").isTrue();
+		}
+	}
+
+	@Test
+	void everyDocumentedProblemTypeExistsInCode() throws IllegalAccessException {
+		Set<String> known = new HashSet<>();
+		for (Field field : ProblemTypes.class.getFields()) {
+			if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+				known.add((String) field.get(null));
+			}
+		}
+		String text = document().toString();
+		Matcher matcher = PROBLEM_TYPE.matcher(text);
+		Set<String> documented = new TreeSet<>();
+		while (matcher.find()) {
+			documented.add(matcher.group());
+		}
+		assertThat(documented).hasSizeGreaterThanOrEqualTo(10);
+		assertThat(known).containsAll(documented);
+	}
+
+	@Test
+	void theInteractivePageIsServedFromTheBundledWebjar() {
+		EntityExchangeResult<byte[]> redirect = this.client.get().uri("/docs").exchange().expectBody().returnResult();
+		assertThat(redirect.getStatus().is3xxRedirection()).as(redirect.toString()).isTrue();
+		String page = redirect.getResponseHeaders().getLocation().getPath();
+		String html = new String(this.client.get()
+			.uri(page)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.returnResult()
+			.getResponseBody(), StandardCharsets.UTF_8);
+		assertThat(html).contains("swagger-ui");
+		String base = page.substring(0, page.lastIndexOf('/') + 1);
+		this.client.get().uri(base + "swagger-ui-bundle.js").exchange().expectStatus().isOk();
+		this.client.get()
+			.uri(base + "swagger-initializer.js")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.value((script) -> assertThat(script).contains("/openapi.json"));
+	}
+
+}
