@@ -36,7 +36,7 @@ final class LocalImageCache implements ImageCache {
 		this.cache = Caffeine.newBuilder()
 			.maximumWeight(maxBytes)
 			.weigher((String key, StoredImage image) -> (int) Math.min(Integer.MAX_VALUE,
-					(long) image.bytes().length + ENTRY_OVERHEAD))
+					(long) image.size() + ENTRY_OVERHEAD))
 			.expireAfterWrite(properties.ttl())
 			.ticker(ticker)
 			.recordStats()
@@ -55,7 +55,7 @@ final class LocalImageCache implements ImageCache {
 
 	@Override
 	public StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed) {
-		StoredImage image = new StoredImage(bytes, mediaType, seed, this.ticker.read());
+		StoredImage image = StoredImage.of(bytes, mediaType, seed, this.ticker.read());
 		if (this.cache != null) {
 			this.cache.put(key, image);
 		}

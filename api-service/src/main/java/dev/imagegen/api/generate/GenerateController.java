@@ -14,6 +14,7 @@ import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.InvalidParameter;
 import dev.imagegen.api.problem.ProblemTypes;
 import dev.imagegen.api.web.RequestContext;
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.ContentDisposition;
@@ -59,13 +60,13 @@ class GenerateController {
 	}
 
 	@GetMapping("/generate")
-	Mono<ResponseEntity<byte[]>> get(ServerWebExchange exchange) {
+	Mono<ResponseEntity<DataBuffer>> get(ServerWebExchange exchange) {
 		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
 			.flatMap((request) -> generate(exchange, request));
 	}
 
 	@PostMapping("/generate")
-	Mono<ResponseEntity<byte[]>> post(ServerWebExchange exchange) {
+	Mono<ResponseEntity<DataBuffer>> post(ServerWebExchange exchange) {
 		ServerHttpRequest request = exchange.getRequest();
 		MediaType contentType = request.getHeaders().getContentType();
 		if (contentType == null || !(contentType.isCompatibleWith(MediaType.APPLICATION_JSON)
@@ -114,7 +115,7 @@ class GenerateController {
 	 * without generating.
 	 */
 	@RequestMapping(path = "/generate", method = RequestMethod.HEAD)
-	Mono<ResponseEntity<byte[]>> head(ServerWebExchange exchange) {
+	Mono<ResponseEntity<DataBuffer>> head(ServerWebExchange exchange) {
 		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
 			.map((request) -> {
 				String fingerprint = request.seedFixed() ? request.fingerprint() : null;
@@ -137,7 +138,7 @@ class GenerateController {
 			});
 	}
 
-	private Mono<ResponseEntity<byte[]>> generate(ServerWebExchange exchange, GenerateRequest request) {
+	private Mono<ResponseEntity<DataBuffer>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
 		if (request.seedFixed()) {
 			String etag = etag(request.fingerprint());
@@ -150,7 +151,8 @@ class GenerateController {
 				(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker));
 		return this.generator.generate(request, call).map((generated) -> {
 			ResponseEntity.BodyBuilder builder = generated.hit() ? hit(generated) : miss(request, generated);
-			return builder.body(generated.image().bytes());
+			// A view of the stored direct buffer: written to the socket as it is, with no copy of the image.
+			return builder.body(exchange.getResponse().bufferFactory().wrap(generated.image().content()));
 		});
 	}
 
@@ -158,7 +160,7 @@ class GenerateController {
 		return "\"" + fingerprint + "\"";
 	}
 
-	private static ResponseEntity<byte[]> notModified(GenerateRequest request, String etag) {
+	private static ResponseEntity<DataBuffer> notModified(GenerateRequest request, String etag) {
 		return ResponseEntity.status(HttpStatus.NOT_MODIFIED)
 			.eTag(etag)
 			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)
@@ -185,8 +187,8 @@ class GenerateController {
 	}
 
 	/**
-	 * The headers every image answer has. The body is the stored array itself: WebFlux wraps a {@code byte[]}
-	 * in a buffer without copying, so a hit costs no allocation of the image's size.
+	 * The headers every image answer has. The body is a view of the stored direct buffer (see
+	 * {@link StoredImage}): a hit costs neither an allocation nor a copy of the image's size.
 	 */
 	private static ResponseEntity.BodyBuilder image(GenerateRequest request, StoredImage image, String fingerprint,
 			String etag) {
@@ -194,7 +196,7 @@ class GenerateController {
 				+ request.format().extension();
 		ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 			.contentType(image.mediaType())
-			.contentLength(image.bytes().length)
+			.contentLength(image.size())
 			.header("X-Seed", Long.toString(image.seed()))
 			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString());
 		if (etag != null) {
