@@ -32,7 +32,7 @@ public record StoredImage(ByteBuffer content, MediaType mediaType, long seed, lo
 	}
 
 	/**
-	 * Copies the image once into a read-only direct buffer.
+	 * Copies the image once into a read-only direct buffer (on the heap if direct memory is exhausted).
 	 * @param bytes the encoded image
 	 * @param mediaType {@code image/png} or {@code image/jpeg}
 	 * @param seed the seed actually used
@@ -40,9 +40,17 @@ public record StoredImage(ByteBuffer content, MediaType mediaType, long seed, lo
 	 * @return the stored image
 	 */
 	public static StoredImage of(byte[] bytes, MediaType mediaType, long seed, long storedAtNanos) {
-		ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length);
-		direct.put(bytes).flip();
-		return new StoredImage(direct, mediaType, seed, storedAtNanos);
+		ByteBuffer content;
+		try {
+			content = ByteBuffer.allocateDirect(bytes.length);
+			content.put(bytes).flip();
+		}
+		catch (OutOfMemoryError ex) {
+			// -XX:MaxDirectMemorySize reached (set below IMAGE_CACHE_SIZE plus headroom): keep serving, from the
+			// heap, at the cost of the copy per answer that the direct buffer saves.
+			content = ByteBuffer.wrap(bytes);
+		}
+		return new StoredImage(content, mediaType, seed, storedAtNanos);
 	}
 
 	/**
