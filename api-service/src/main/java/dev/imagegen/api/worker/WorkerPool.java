@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.timeout.ReadTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -29,6 +28,7 @@ import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -80,12 +80,26 @@ public class WorkerPool implements DisposableBean {
 	private final AtomicInteger rotation = new AtomicInteger();
 
 	/**
-	 * Creates the pool.
+	 * Creates the pool on a plain {@link WebClient.Builder} (no Boot observations), for tests.
 	 * @param properties the API settings
 	 * @param jsonMapper the JSON mapper used for worker bodies
 	 * @param meters where the in-flight gauges and call timers are registered
 	 */
 	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters) {
+		this(properties, jsonMapper, meters, WebClient.builder());
+	}
+
+	/**
+	 * Creates the pool on Boot's {@link WebClient.Builder}, which brings the {@code http.client.requests}
+	 * observation (metrics, and trace propagation when tracing is on) to every worker call.
+	 * @param properties the API settings
+	 * @param jsonMapper the JSON mapper used for worker bodies
+	 * @param meters where the in-flight gauges and call timers are registered
+	 * @param webClientBuilder Boot's builder; cloned, never changed
+	 */
+	@Autowired
+	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters,
+			WebClient.Builder webClientBuilder) {
 		this.settings = properties.worker();
 		this.jsonMapper = jsonMapper;
 		this.meters = meters;
@@ -99,10 +113,12 @@ public class WorkerPool implements DisposableBean {
 			.maxIdleTime(Duration.ofSeconds(30))
 			.evictInBackground(Duration.ofSeconds(30))
 			.build();
+		// No response timeout here: WORKER_TIMEOUT is one limit, the Mono.timeout in call(), which bounds the
+		// whole attempt (pool wait, connect, request, body) where a response timeout would bound only the waits
+		// between reads.
 		HttpClient httpClient = HttpClient.create(this.connections)
-			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, this.settings.connectTimeout().toMillis()))
-			.responseTimeout(this.settings.timeout());
-		this.webClient = WebClient.builder()
+			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, this.settings.connectTimeout().toMillis()));
+		this.webClient = webClientBuilder.clone()
 			.clientConnector(new ReactorClientHttpConnector(httpClient))
 			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(MAX_IMAGE_BYTES))
 			.build();
@@ -372,7 +388,7 @@ public class WorkerPool implements DisposableBean {
 
 	private static ApiProblem failed(Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof ReadTimeoutException || cause instanceof TimeoutException) {
+			if (cause instanceof TimeoutException) {
 				return timedOut();
 			}
 			if (cause instanceof DataBufferLimitException) {
