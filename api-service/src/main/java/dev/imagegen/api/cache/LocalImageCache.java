@@ -55,7 +55,7 @@ final class LocalImageCache implements ImageCache {
 
 	@Override
 	public StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed) {
-		StoredImage image = StoredImage.of(bytes, mediaType, seed, this.ticker.read());
+		StoredImage image = new StoredImage(bytes, mediaType, seed, this.ticker.read());
 		if (this.cache != null) {
 			this.cache.put(key, image);
 		}

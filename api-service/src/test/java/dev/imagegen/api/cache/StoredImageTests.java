@@ -9,27 +9,34 @@ import org.springframework.http.MediaType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The stored image is shared by every answer: each reader gets its own read-only view of one direct buffer.
+ * The stored image is shared by every answer: on the heap until first served from the cache, then in one
+ * read-only direct buffer of which each reader gets its own view.
  */
 class StoredImageTests {
 
 	private static final byte[] PNG = { (byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3 };
 
 	@Test
-	void holdsTheBytesOnceInAReadOnlyDirectBuffer() {
+	void staysOnTheHeapUntilServedFromTheCache() {
 		byte[] source = PNG.clone();
-		StoredImage image = StoredImage.of(source, MediaType.IMAGE_PNG, 42, 7);
-		source[1] = 'X';
+		StoredImage image = new StoredImage(source, MediaType.IMAGE_PNG, 42, 7);
+		assertThat(image.bytes()).isSameAs(source);
+		assertThat(image.size()).isEqualTo(PNG.length);
+	}
+
+	@Test
+	void movesOffHeapOnceAndKeepsTheBytes() {
+		StoredImage image = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7);
 		ByteBuffer content = image.content();
 		assertThat(content.isDirect()).isTrue();
 		assertThat(content.isReadOnly()).isTrue();
-		assertThat(image.size()).isEqualTo(PNG.length);
+		assertThat(content.remaining()).isEqualTo(PNG.length);
 		assertThat(image.bytes()).isEqualTo(PNG);
 	}
 
 	@Test
 	void everyReaderGetsItsOwnPosition() {
-		StoredImage image = StoredImage.of(PNG, MediaType.IMAGE_PNG, 42, 7);
+		StoredImage image = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7);
 		ByteBuffer first = image.content();
 		first.get(new byte[5]);
 		ByteBuffer second = image.content();
