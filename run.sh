@@ -52,6 +52,13 @@ API_JAR="api-service/target/api-service-0.1.0-SNAPSHOT.jar"
 WORKER_JAR="worker-service/target/worker-service-0.1.0-SNAPSHOT.jar"
 EMULATOR_JAR="perchance-emulator/target/perchance-emulator-0.1.0-SNAPSHOT-exec.jar"
 
+# The API's JVM, sized deliberately (docs/benchmarks.md, "JVM settings"): a small heap, since cached images that are
+# hit live off-heap in direct buffers (bounded by IMAGE_CACHE_SIZE, which must stay below MaxDirectMemorySize); the serial
+# collector, whose footprint is the smallest and whose pauses are short on a heap this size; bounded metaspace
+# and code cache, so that RSS has a known ceiling. Direct memory: IMAGE_CACHE_SIZE (default 256MB) plus Netty's
+# buffers; raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every service) overrides.
+API_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:+ExitOnOutOfMemoryError"
+
 LOG_DIR="$ROOT/var/log"
 PROFILE_DIR="${BROWSER_PROFILE_DIR:-$ROOT/var/profiles}"
 
@@ -236,7 +243,14 @@ start() {
   printf '\n===== %s: starting %s =====\n' "$(date -u +%FT%TZ)" "$name" >>"$LOG_DIR/$name.log"
   local launcher=()
   command -v setsid >/dev/null 2>&1 && launcher=(setsid)
-  ${launcher[@]+"${launcher[@]}"} env "$@" java ${JAVA_OPTS:--Xmx512m} -jar "$jar" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  local opts="${JAVA_OPTS:-}"
+  if [ -z "$opts" ]; then
+    case "$name" in
+      api) opts="${API_JAVA_OPTS:-$API_JAVA_OPTS_DEFAULT}" ;;
+      *) opts="-Xmx512m" ;;
+    esac
+  fi
+  ${launcher[@]+"${launcher[@]}"} env "$@" java $opts -jar "$jar" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
   PIDS+=("$!")
   NAMES+=("$name")
 }

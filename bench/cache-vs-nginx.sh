@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: the API's cache-hit path against nginx serving the same image file statically, side by side in
+# Benchmark (superseded by bench/proxy-vs-nginx.sh, which also measures the miss path): the API's cache-hit path against nginx serving the same image file statically, side by side in
 # one run on this machine. Starts a stub worker (python3, answers one generation with a ~450 KB PNG), the API
 # jar, and Debian's nginx, each on a free loopback port; warms one fixed-seed image into the API's cache;
 # then runs wrk against nginx, the API, and nginx again; prints req/s, the ratio, latency percentiles and the
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-JAVA_OPTS="${JAVA_OPTS:--Xmx512m}"
+JAVA_OPTS="${JAVA_OPTS:-$(sed -n 's/^API_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' run.sh)}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
 DURATION="${DURATION:-20s}"

@@ -7,7 +7,7 @@
 #   bench/run-bench.sh --quick      small counts (about 2 minutes), to check that everything works
 #
 # Raw results: bench/results/<timestamp>.txt (gitignored). The markdown summary is printed at the end.
-# Knobs (environment): JAVA_OPTS (service JVM flags, default -Xmx512m as run.sh), BENCH_ARGS (extra
+# Knobs (environment): JAVA_OPTS (service JVM flags, default -Xmx512m, as run.sh gives the worker and emulator; run.sh sizes the API with API_JAVA_OPTS_DEFAULT), BENCH_ARGS (extra
 # LoadGenerator options, e.g. "--seq 60 --clients 16"), READY_TIMEOUT (s, default 180),
 # BENCH_TIMEOUT (s, hard cap of the load generator, default 1200), CHROMIUM (default /usr/bin/chromium),
 # JAR_DIR (take the three jars from there instead of the module target/ folders).

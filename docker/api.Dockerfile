@@ -40,8 +40,12 @@ COPY --from=layers /layers/extracted/snapshot-dependencies/ ./
 COPY --from=layers /layers/extracted/application/ ./
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
+# The same JVM sizing as run.sh (docs/benchmarks.md, "JVM settings"), explicit rather than a percentage of the
+# container's limit: most of the API's memory is off-heap (cached images in direct buffers, bounded by
+# IMAGE_CACHE_SIZE; metaspace; code), so a 75 % heap would overrun the limit. The JVM still sees the container's
+# CPU count (container support is on by default). Budget: ~200 MiB + IMAGE_CACHE_SIZE.
 ENV PORT=8080 \
-    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+    JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:+ExitOnOutOfMemoryError"
 EXPOSE 8080
 # Readiness, not liveness: "healthy" means "can take traffic now" to compose's depends_on.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=40s --retries=3 \

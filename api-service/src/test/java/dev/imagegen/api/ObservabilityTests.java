@@ -84,6 +84,8 @@ class ObservabilityTests extends SharedContextTests {
 			.contains("imagegen_api_requests_seconds_count{method=\"GET\",outcome=\"CLIENT_ERROR\",problem=\"validation-error\",status=\"400\"}")
 			.contains("imagegen_worker_inflight{worker=\"" + worker().baseUrl() + "\"}")
 			.contains("imagegen_worker_requests_seconds_count")
+			// Boot's WebClient.Builder observes the worker call too (and would propagate a trace).
+			.containsPattern("http_client_requests_seconds_count\\{[^}]*method=\"POST\"[^}]*status=\"200\"")
 			.doesNotContain("walrus");
 		this.client.get().uri("/actuator/info").exchange().expectStatus().isOk();
 		await().untilAsserted(() -> assertThat(output.getOut()).contains("path=/generate status=200"));

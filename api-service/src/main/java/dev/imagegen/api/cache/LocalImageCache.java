@@ -36,7 +36,7 @@ final class LocalImageCache implements ImageCache {
 		this.cache = Caffeine.newBuilder()
 			.maximumWeight(maxBytes)
 			.weigher((String key, StoredImage image) -> (int) Math.min(Integer.MAX_VALUE,
-					(long) image.bytes().length + ENTRY_OVERHEAD))
+					(long) image.size() + ENTRY_OVERHEAD))
 			.expireAfterWrite(properties.ttl())
 			.ticker(ticker)
 			.recordStats()

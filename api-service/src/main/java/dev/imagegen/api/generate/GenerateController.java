@@ -11,6 +11,7 @@ import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.web.RequestContext;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -55,13 +56,13 @@ class GenerateController {
 	}
 
 	@GetMapping("/generate")
-	Mono<ResponseEntity<byte[]>> get(ServerWebExchange exchange) {
+	Mono<ResponseEntity<DataBuffer>> get(ServerWebExchange exchange) {
 		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
 			.flatMap((request) -> generate(exchange, request));
 	}
 
 	@PostMapping("/generate")
-	Mono<ResponseEntity<byte[]>> post(ServerWebExchange exchange) {
+	Mono<ResponseEntity<DataBuffer>> post(ServerWebExchange exchange) {
 		return this.bodyReader.read(exchange).flatMap((generateRequest) -> generate(exchange, generateRequest));
 	}
 
@@ -71,7 +72,7 @@ class GenerateController {
 	 * without generating.
 	 */
 	@RequestMapping(path = "/generate", method = RequestMethod.HEAD)
-	Mono<ResponseEntity<byte[]>> head(ServerWebExchange exchange) {
+	Mono<ResponseEntity<DataBuffer>> head(ServerWebExchange exchange) {
 		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
 			.map((request) -> {
 				String fingerprint = request.seedFixed() ? request.fingerprint() : null;
@@ -94,7 +95,7 @@ class GenerateController {
 			});
 	}
 
-	private Mono<ResponseEntity<byte[]>> generate(ServerWebExchange exchange, GenerateRequest request) {
+	private Mono<ResponseEntity<DataBuffer>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
 		AsyncGenerations jobs = this.async.getIfAvailable();
 		if (jobs != null && AsyncGenerations.prefersAsync(exchange.getRequest().getHeaders())) {
@@ -103,7 +104,7 @@ class GenerateController {
 				.headers(accepted.getHeaders())
 				.header("Preference-Applied", AsyncGenerations.RESPOND_ASYNC)
 				.header(HttpHeaders.VARY, "Prefer")
-				.body(accepted.getBody()));
+				.body(exchange.getResponse().bufferFactory().wrap(accepted.getBody())));
 		}
 		if (request.seedFixed()) {
 			String etag = etag(request.fingerprint());
@@ -114,16 +115,15 @@ class GenerateController {
 		ImageGenerator.Call call = new ImageGenerator.Call(exchange.getAttribute(ClientIdentity.ATTRIBUTE),
 				RequestContext.requestId(exchange), noCache(exchange.getRequest().getHeaders()),
 				(worker) -> exchange.getAttributes().put(RequestContext.WORKER, worker));
-		return this.generator.generate(request, call).map((generated) -> {
-			return ImageAnswer.of(request, generated);
-		});
+		return this.generator.generate(request, call)
+			.map((generated) -> ImageAnswer.of(request, generated, exchange.getResponse().bufferFactory()));
 	}
 
 	private static String etag(String fingerprint) {
 		return ImageAnswer.etag(fingerprint);
 	}
 
-	private static ResponseEntity<byte[]> notModified(GenerateRequest request, String etag) {
+	private static ResponseEntity<DataBuffer> notModified(GenerateRequest request, String etag) {
 		return ResponseEntity.status(HttpStatus.NOT_MODIFIED)
 			.eTag(etag)
 			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)

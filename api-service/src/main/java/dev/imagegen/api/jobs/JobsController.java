@@ -13,6 +13,7 @@ import dev.imagegen.api.generate.ImageAnswer;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
 import dev.imagegen.api.web.RequestContext;
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -88,10 +89,10 @@ class JobsController {
 	}
 
 	@GetMapping("/jobs/{id}/image")
-	ResponseEntity<byte[]> image(@PathVariable String id) {
+	ResponseEntity<DataBuffer> image(@PathVariable String id, ServerWebExchange exchange) {
 		Job job = this.jobs.find(id);
 		return switch (job.status()) {
-			case SUCCEEDED -> ImageAnswer.of(job.request(), job.result());
+			case SUCCEEDED -> ImageAnswer.of(job.request(), job.result(), exchange.getResponse().bufferFactory());
 			case FAILED -> throw job.error();
 			case CANCELLED -> throw ApiProblem.of(ProblemTypes.JOB_CANCELLED, 409, "Job cancelled",
 					"The job was cancelled before its image was made; it has no image.");

@@ -14,9 +14,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.observation.ObservationRegistry;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.timeout.ReadTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -90,26 +88,26 @@ public class WorkerPool implements DisposableBean {
 	private final AtomicInteger rotation = new AtomicInteger();
 
 	/**
-	 * Creates the pool.
+	 * Creates the pool on a plain {@link WebClient.Builder} (no Boot observations), for tests.
 	 * @param properties the API settings
 	 * @param jsonMapper the JSON mapper used for worker bodies
 	 * @param meters where the in-flight gauges and call timers are registered
 	 */
 	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters) {
-		this(properties, jsonMapper, meters, ObservationRegistry.NOOP);
+		this(properties, jsonMapper, meters, WebClient.builder());
 	}
 
 	/**
-	 * Creates the pool whose calls are observed: each carries the caller's trace to the worker as a W3C
-	 * {@code traceparent} header (docs/operations.md, "Traces").
+	 * Creates the pool on Boot's {@link WebClient.Builder}, which brings the {@code http.client.requests}
+	 * observation (metrics, and trace propagation when tracing is on) to every worker call.
 	 * @param properties the API settings
 	 * @param jsonMapper the JSON mapper used for worker bodies
 	 * @param meters where the in-flight gauges and call timers are registered
-	 * @param observations the registry of the {@code http.client.requests} observations
+	 * @param webClientBuilder Boot's builder; cloned, never changed
 	 */
 	@Autowired
 	public WorkerPool(ApiProperties properties, JsonMapper jsonMapper, MeterRegistry meters,
-			ObservationRegistry observations) {
+			WebClient.Builder webClientBuilder) {
 		this.settings = properties.worker();
 		this.jsonMapper = jsonMapper;
 		this.meters = meters;
@@ -123,11 +121,12 @@ public class WorkerPool implements DisposableBean {
 			.maxIdleTime(Duration.ofSeconds(30))
 			.evictInBackground(Duration.ofSeconds(30))
 			.build();
+		// No response timeout here: WORKER_TIMEOUT is one limit, the Mono.timeout in call(), which bounds the
+		// whole attempt (pool wait, connect, request, body) where a response timeout would bound only the waits
+		// between reads.
 		HttpClient httpClient = HttpClient.create(this.connections)
-			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, this.settings.connectTimeout().toMillis()))
-			.responseTimeout(this.settings.timeout());
-		this.webClient = WebClient.builder()
-			.observationRegistry(observations)
+			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, this.settings.connectTimeout().toMillis()));
+		this.webClient = webClientBuilder.clone()
 			.clientConnector(new ReactorClientHttpConnector(httpClient))
 			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(MAX_IMAGE_BYTES))
 			.build();
@@ -470,7 +469,7 @@ public class WorkerPool implements DisposableBean {
 
 	private static ApiProblem failed(Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof ReadTimeoutException || cause instanceof TimeoutException) {
+			if (cause instanceof TimeoutException) {
 				return timedOut();
 			}
 			if (cause instanceof DataBufferLimitException) {

@@ -1,0 +1,50 @@
+package dev.imagegen.api.cache;
+
+import java.nio.ByteBuffer;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.http.MediaType;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The stored image is shared by every answer: on the heap until first served from the cache, then in one
+ * read-only direct buffer of which each reader gets its own view.
+ */
+class StoredImageTests {
+
+	private static final byte[] PNG = { (byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3 };
+
+	@Test
+	void staysOnTheHeapUntilServedFromTheCache() {
+		byte[] source = PNG.clone();
+		StoredImage image = new StoredImage(source, MediaType.IMAGE_PNG, 42, 7);
+		assertThat(image.bytes()).isSameAs(source);
+		assertThat(image.size()).isEqualTo(PNG.length);
+	}
+
+	@Test
+	void movesOffHeapOnceAndKeepsTheBytes() {
+		StoredImage image = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7);
+		ByteBuffer content = image.content();
+		assertThat(content.isDirect()).isTrue();
+		assertThat(content.isReadOnly()).isTrue();
+		assertThat(content.remaining()).isEqualTo(PNG.length);
+		assertThat(image.bytes()).isEqualTo(PNG);
+	}
+
+	@Test
+	void everyReaderGetsItsOwnPosition() {
+		StoredImage image = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7);
+		ByteBuffer first = image.content();
+		first.get(new byte[5]);
+		ByteBuffer second = image.content();
+		assertThat(second.position()).isZero();
+		assertThat(second.remaining()).isEqualTo(PNG.length);
+		byte[] copy = image.bytes();
+		copy[0] = 0;
+		assertThat(image.bytes()).isEqualTo(PNG);
+	}
+
+}
