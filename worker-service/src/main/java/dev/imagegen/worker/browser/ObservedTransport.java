@@ -32,6 +32,17 @@ final class ObservedTransport implements Transport {
 		return this.trace.get().observe(step, () -> this.delegate.send(method, url, body, binary, timeout));
 	}
 
+	/** The generate call with its queue-position poll: traced like {@link #send}, and the poll passed on. */
+	@Override
+	public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout,
+			Poll poll) {
+		String step = step(url, binary);
+		if (step == null) {
+			return this.delegate.send(method, url, body, binary, timeout, poll);
+		}
+		return this.trace.get().observe(step, () -> this.delegate.send(method, url, body, binary, timeout, poll));
+	}
+
 	static String step(String url, boolean binary) {
 		if (binary) {
 			return "upstream-download";

@@ -78,6 +78,10 @@ class OpenApiConfiguration {
 			if (generate != null && generate.getPost() != null) {
 				describeGenerate(generate.getPost(), maxPrompt);
 			}
+			PathItem progress = openApi.getPaths().get("/progress/{requestId}");
+			if (progress != null && progress.getGet() != null) {
+				describeProgress(progress.getGet());
+			}
 			PathItem health = openApi.getPaths().get("/health");
 			if (health != null && health.getGet() != null) {
 				health.getGet()
@@ -127,6 +131,25 @@ class OpenApiConfiguration {
 					Problem.UPSTREAM_RATE_LIMITED, Problem.UPSTREAM_CHALLENGE, Problem.BROWSER_UNAVAILABLE,
 					Problem.SHUTTING_DOWN))
 			.addApiResponse("504", problem("No image within the job's deadline", Problem.DEADLINE_EXCEEDED)));
+	}
+
+	private static void describeProgress(Operation operation) {
+		operation.summary("Follow a job's progress")
+			.description("Server-sent events named progress, one JSON object each (requestId, phase, queuePosition, "
+					+ "upstreamQueuePosition), first the current state, then every change; the stream ends after "
+					+ "done or failed. An id not known yet is waited for up to 10 s (docs/worker-api.md, Progress).")
+			.addSecurityItem(new SecurityRequirement().addList("workerToken"));
+		operation.setParameters(new ArrayList<>(List.of(new Parameter().in("path")
+			.name("requestId")
+			.required(true)
+			.description("The X-Request-Id of the POST /generate to follow")
+			.schema(new StringSchema()))));
+		operation.setResponses(new ApiResponses()
+			.addApiResponse("200", new ApiResponse().description("The event stream")
+				.content(new Content().addMediaType("text/event-stream", new MediaType().schema(new StringSchema()))))
+			.addApiResponse("401", problem("Missing or wrong WORKER_TOKEN", Problem.UNAUTHORIZED))
+			.addApiResponse("404", problem("No job with that request id appeared within 10 s, or it ended more "
+					+ "than 60 s ago", Problem.UNKNOWN_REQUEST)));
 	}
 
 	private static ApiResponse problem(String description, Problem... problems) {

@@ -1,6 +1,12 @@
 package dev.imagegen.worker.browser;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
+
+import dev.imagegen.worker.job.JobTrace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,6 +28,33 @@ class ObservedTransportTests {
 		assertThat(ObservedTransport.step("http://h/api/getAccessCodeForAdPoweredStuff?x=1", false)).isNull();
 		assertThat(ObservedTransport.path("http://h:1/a/b?c=/d#e")).isEqualTo("/a/b");
 		assertThat(ObservedTransport.path("http://h")).isEmpty();
+	}
+
+	@Test
+	void theGenerateCallKeepsItsQueuePositionPoll() {
+		List<Transport.Poll> polls = new ArrayList<>();
+		Transport delegate = new Transport() {
+			@Override
+			public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout) {
+				throw new AssertionError("the overload without the poll was called: the poll would be lost");
+			}
+
+			@Override
+			public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout,
+					Poll poll) {
+				polls.add(poll);
+				return null;
+			}
+		};
+		Transport.Poll poll = new Transport.Poll("http://h/api/getUserQueuePosition?userKey=k", Duration.ofSeconds(1),
+				Duration.ofSeconds(5), (answer) -> {
+				});
+		Transport observed = new ObservedTransport(delegate, () -> JobTrace.NONE);
+
+		observed.send("POST", "http://h/api/generate?userKey=k", "{}", false, Duration.ofSeconds(10), poll);
+		observed.send("GET", "http://h/api/getAccessCodeForAdPoweredStuff", null, false, Duration.ofSeconds(10), poll);
+
+		assertThat(polls).containsExactly(poll, poll);
 	}
 
 }
