@@ -9,7 +9,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.config.ApiProperties;
-import dev.imagegen.api.web.RequestContext;
+import dev.imagegen.api.context.RequestContext;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;

@@ -21,7 +21,7 @@ import dev.imagegen.api.generate.GenerateRequestParser;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
-import dev.imagegen.api.web.RequestContext;
+import dev.imagegen.api.context.RequestContext;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.ContentDisposition;

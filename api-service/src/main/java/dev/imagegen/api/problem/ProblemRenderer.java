@@ -12,7 +12,7 @@ import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.observability.Traces;
-import dev.imagegen.api.web.RequestContext;
+import dev.imagegen.api.context.RequestContext;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;

@@ -15,6 +15,7 @@ import org.slf4j.spi.LoggingEventBuilder;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
+import dev.imagegen.api.context.RequestContext;
 import dev.imagegen.api.observability.Traces;
 import dev.imagegen.api.problem.ProblemRenderer;
 import dev.imagegen.api.problem.ProblemTypes;

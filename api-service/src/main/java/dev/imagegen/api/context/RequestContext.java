@@ -1,4 +1,4 @@
-package dev.imagegen.api.web;
+package dev.imagegen.api.context;
 
 import org.springframework.web.server.ServerWebExchange;
 
