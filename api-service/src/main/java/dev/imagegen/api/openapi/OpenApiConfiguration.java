@@ -54,10 +54,7 @@ class OpenApiConfiguration {
 				.version("1")
 				.description("Text-to-image over HTTP. Reference: docs/api.md; operations: docs/operations.md.")
 				.license(new License().name("see repository")))
-			.components(new Components().addSchemas("Problem", problemSchema())
-				.addSchemas("Job", JobsAndOpenAiDocs.jobSchema())
-				.addSchemas("OpenAiError", JobsAndOpenAiDocs.openAiErrorSchema())
-				.addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.HTTP)
+			.components(new Components().addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.HTTP)
 					.scheme("bearer")
 					.description("An API key from API_KEYS_FILE (optional unless REQUIRE_API_KEY=true)")));
 	}
@@ -69,6 +66,15 @@ class OpenApiConfiguration {
 			if (openApi.getPaths() == null) {
 				return;
 			}
+			// Added here, not on the OpenAPI bean: springdoc replaces the bean's schemas with those it computes
+			// from the controllers, which left every $ref to them dangling.
+			if (openApi.getComponents() == null) {
+				openApi.setComponents(new Components());
+			}
+			openApi.getComponents()
+				.addSchemas("Problem", problemSchema())
+				.addSchemas("Job", JobsAndOpenAiDocs.jobSchema())
+				.addSchemas("OpenAiError", JobsAndOpenAiDocs.openAiErrorSchema());
 			PathItem generate = openApi.getPaths().get("/generate");
 			if (generate != null) {
 				if (generate.getGet() != null) {
