@@ -39,7 +39,8 @@ import org.springframework.context.annotation.Configuration;
  * repeated parameters are problems, docs/api.md), so this customizer adds what springdoc cannot see: the
  * parameters and their rules, the request and response headers and the problem types of each route. Routes
  * it does not know (added later) keep what springdoc found. Problem types are {@link ProblemTypes}
- * constants, listed per response in {@code x-problem-types}.
+ * constants, listed per response in {@code x-problem-types}. The jobs and OpenAI routes are described by
+ * {@link JobsAndOpenAiDocs}.
  */
 @Configuration(proxyBeanMethods = false)
 class OpenApiConfiguration {
@@ -53,8 +54,7 @@ class OpenApiConfiguration {
 				.version("1")
 				.description("Text-to-image over HTTP. Reference: docs/api.md; operations: docs/operations.md.")
 				.license(new License().name("see repository")))
-			.components(new Components().addSchemas("Problem", problemSchema())
-				.addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.HTTP)
+			.components(new Components().addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.HTTP)
 					.scheme("bearer")
 					.description("An API key from API_KEYS_FILE (optional unless REQUIRE_API_KEY=true)")));
 	}
@@ -66,10 +66,20 @@ class OpenApiConfiguration {
 			if (openApi.getPaths() == null) {
 				return;
 			}
+			// Added here, not on the OpenAPI bean: springdoc replaces the bean's schemas with those it computes
+			// from the controllers, which left every $ref to them dangling.
+			if (openApi.getComponents() == null) {
+				openApi.setComponents(new Components());
+			}
+			openApi.getComponents()
+				.addSchemas("Problem", problemSchema())
+				.addSchemas("Job", JobsAndOpenAiDocs.jobSchema())
+				.addSchemas("OpenAiError", JobsAndOpenAiDocs.openAiErrorSchema());
 			PathItem generate = openApi.getPaths().get("/generate");
 			if (generate != null) {
 				if (generate.getGet() != null) {
 					describeGenerate(generate.getGet(), "Generate an image (query parameters)", maxPrompt, true);
+					JobsAndOpenAiDocs.respondAsync(generate.getGet());
 				}
 				if (generate.getHead() != null) {
 					describeGenerate(generate.getHead(),
@@ -90,8 +100,11 @@ class OpenApiConfiguration {
 						.addApiResponse("400", problem("A field is missing, unknown, of the wrong type or out of "
 								+ "range, a query parameter was sent, or the body is not one JSON object",
 								ProblemTypes.VALIDATION_ERROR, ProblemTypes.MALFORMED_JSON));
+					JobsAndOpenAiDocs.respondAsync(post);
 				}
 			}
+			JobsAndOpenAiDocs.describeJobs(openApi.getPaths(), maxPrompt);
+			JobsAndOpenAiDocs.describeOpenAi(openApi.getPaths(), maxPrompt);
 			PathItem health = openApi.getPaths().get("/health");
 			if (health != null && health.getGet() != null) {
 				health.getGet()
@@ -157,7 +170,7 @@ class OpenApiConfiguration {
 		operation.setResponses(responses);
 	}
 
-	private static Schema<?> generateBody(int maxPrompt) {
+	static Schema<?> generateBody(int maxPrompt) {
 		return new ObjectSchema().addRequiredItem("prompt")
 			.addProperty("prompt", new StringSchema().minLength(1).maxLength(maxPrompt))
 			.addProperty("negative_prompt", new StringSchema().maxLength(maxPrompt)._default(""))
@@ -192,7 +205,7 @@ class OpenApiConfiguration {
 		return response;
 	}
 
-	private static Content json(Schema<?> schema) {
+	static Content json(Schema<?> schema) {
 		return new Content().addMediaType("application/json", new MediaType().schema(schema));
 	}
 
@@ -200,16 +213,16 @@ class OpenApiConfiguration {
 		return new Parameter().in("query").name(name).required(required).description(description).schema(schema);
 	}
 
-	private static Parameter header(String name, String description) {
+	static Parameter header(String name, String description) {
 		return new Parameter().in("header").name(name).required(false).description(description)
 			.schema(new StringSchema());
 	}
 
-	private static Header responseHeader(String description) {
+	static Header responseHeader(String description) {
 		return new Header().description(description).schema(new StringSchema());
 	}
 
-	private static Schema<?> enumSchema(String defaultValue, String... values) {
+	static Schema<?> enumSchema(String defaultValue, String... values) {
 		StringSchema schema = new StringSchema();
 		for (String value : values) {
 			if (schema.getEnum() == null || !schema.getEnum().contains(value)) {

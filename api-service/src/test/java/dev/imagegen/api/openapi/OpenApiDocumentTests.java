@@ -77,6 +77,57 @@ class OpenApiDocumentTests {
 	}
 
 	@Test
+	void theJobsAndOpenAiRoutesAreDescribed() {
+		JsonNode paths = document().path("paths");
+		JsonNode postJobs = paths.path("/jobs").path("post");
+		assertThat(postJobs.path("responses").path("202").path("headers").has("Location")).isTrue();
+		assertThat(postJobs.path("responses").path("202").path("content").path("application/json").path("schema")
+			.path("$ref").asString()).isEqualTo("#/components/schemas/Job");
+		assertThat(postJobs.path("requestBody").path("content").path("application/json").path("schema").toString())
+			.contains("\"prompt\"", "\"guidance_scale\"");
+		assertThat(postJobs.path("responses").path("503").toString()).contains(ProblemTypes.TOO_MANY_JOBS);
+		assertThat(paths.path("/jobs/{id}/image").path("get").path("responses").path("409").toString())
+			.contains(ProblemTypes.JOB_NOT_FINISHED, ProblemTypes.JOB_CANCELLED);
+		assertThat(paths.path("/jobs/{id}").path("get").path("responses").path("404").toString())
+			.contains(ProblemTypes.JOB_NOT_FOUND);
+		assertThat(paths.path("/jobs/{id}/events").path("get").path("responses").path("200").path("content")
+			.has("text/event-stream")).isTrue();
+		for (String method : new String[] { "get", "post" }) {
+			JsonNode generate = paths.path("/generate").path(method);
+			assertThat(generate.path("parameters").toString()).as(method).contains("\"Prefer\"");
+			assertThat(generate.path("responses").path("202").path("headers").has("Preference-Applied")).as(method)
+				.isTrue();
+		}
+		JsonNode generations = paths.path("/v1/images/generations").path("post");
+		assertThat(generations.path("requestBody").path("content").path("application/json").path("schema").toString())
+			.contains("\"response_format\"", "\"size\"", "\"n\"");
+		for (String status : new String[] { "400", "401", "429", "503" }) {
+			JsonNode error = generations.path("responses").path(status);
+			assertThat(error.path("content").path("application/json").path("schema").path("$ref").asString()).as(status)
+				.isEqualTo("#/components/schemas/OpenAiError");
+			assertThat(error.has("x-problem-types")).as(status).isFalse();
+		}
+		JsonNode job = document().path("components").path("schemas").path("Job");
+		assertThat(job.path("properties").path("queuePosition").path("type").toString()).contains("null");
+		assertThat(document().path("components").path("schemas").path("OpenAiError").path("properties").has("error"))
+			.isTrue();
+	}
+
+	@Test
+	void everyReferencedSchemaIsInTheDocument() {
+		JsonNode document = document();
+		Matcher matcher = Pattern.compile("\"\\$ref\":\"#/components/schemas/([^\"]+)\"").matcher(document.toString());
+		Set<String> referenced = new TreeSet<>();
+		while (matcher.find()) {
+			referenced.add(matcher.group(1));
+		}
+		assertThat(referenced).contains("Problem", "Job", "OpenAiError");
+		for (String name : referenced) {
+			assertThat(document.path("components").path("schemas").has(name)).as(name + " is defined").isTrue();
+		}
+	}
+
+	@Test
 	void everyDocumentedOperationAnswersAsDocumented() {
 		JsonNode paths = document().path("paths");
 		int walked = 0;
