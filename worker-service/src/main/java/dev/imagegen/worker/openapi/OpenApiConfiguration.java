@@ -50,18 +50,6 @@ class OpenApiConfiguration {
 				.version("1")
 				.description("Generates one image per request through Perchance. Reference: docs/worker-api.md."))
 			.components(new Components()
-				.addSchemas("Problem", new ObjectSchema().description("RFC 9457 problem (docs/worker-api.md)")
-					.addProperty("type", new StringSchema().format("uri"))
-					.addProperty("title", new StringSchema())
-					.addProperty("status", new IntegerSchema())
-					.addProperty("detail", new StringSchema())
-					.addProperty("instance", new StringSchema())
-					.addProperty("requestId", new StringSchema())
-					.addProperty("traceId", new StringSchema())
-					.addProperty("retryAfterSeconds", new IntegerSchema())
-					.addProperty("errors", new ArraySchema().items(new ObjectSchema()
-						.addProperty("parameter", new StringSchema())
-						.addProperty("message", new StringSchema()))))
 				.addSecuritySchemes("workerToken", new SecurityScheme().type(SecurityScheme.Type.HTTP)
 					.scheme("bearer")
 					.description("WORKER_TOKEN (required when set)")));
@@ -71,6 +59,10 @@ class OpenApiConfiguration {
 	OpenApiCustomizer workerRoutes(WorkerProperties properties) {
 		int maxPrompt = properties.jobs().maxPromptLength();
 		return (openApi) -> {
+			if (openApi.getComponents() == null) {
+				openApi.setComponents(new Components());
+			}
+			openApi.getComponents().addSchemas("Problem", problemSchema());
 			if (openApi.getPaths() == null) {
 				return;
 			}
@@ -93,6 +85,22 @@ class OpenApiConfiguration {
 							.content(json(new ObjectSchema()))));
 			}
 		};
+	}
+
+	/** The problem body; springdoc drops schemas set on the OpenAPI bean, so the customizer adds it. */
+	private static Schema<?> problemSchema() {
+		return new ObjectSchema().description("RFC 9457 problem (docs/worker-api.md)")
+			.addProperty("type", new StringSchema().format("uri"))
+			.addProperty("title", new StringSchema())
+			.addProperty("status", new IntegerSchema())
+			.addProperty("detail", new StringSchema())
+			.addProperty("instance", new StringSchema())
+			.addProperty("requestId", new StringSchema())
+			.addProperty("traceId", new StringSchema())
+			.addProperty("retryAfterSeconds", new IntegerSchema())
+			.addProperty("errors", new ArraySchema().items(new ObjectSchema()
+				.addProperty("parameter", new StringSchema())
+				.addProperty("message", new StringSchema())));
 	}
 
 	private static void describeGenerate(Operation operation, int maxPrompt) {

@@ -62,6 +62,20 @@ class OpenApiDocumentTests extends NoBrowserWorker {
 	}
 
 	@Test
+	void everyReferencedSchemaIsInTheDocument() throws Exception {
+		JsonNode document = document();
+		Matcher matcher = Pattern.compile("\"\\$ref\":\"#/components/schemas/([^\"]+)\"").matcher(document.toString());
+		Set<String> referenced = new TreeSet<>();
+		while (matcher.find()) {
+			referenced.add(matcher.group(1));
+		}
+		assertThat(referenced).contains("Problem");
+		for (String name : referenced) {
+			assertThat(document.path("components").path("schemas").has(name)).as(name + " is defined").isTrue();
+		}
+	}
+
+	@Test
 	void everyDocumentedOperationAnswersAsDocumented() throws Exception {
 		JsonNode document = document();
 		assertThat(document.path("openapi").asString()).startsWith("3.1");
