@@ -60,10 +60,22 @@ public final class GenerateBodyReader {
 				.toList();
 			return Mono.error(ApiProblem.validation(errors));
 		}
-		if (request.getHeaders().getContentLength() > this.maxBodyBytes) {
-			return Mono.error(tooLarge());
+		return bytes(request, this.maxBodyBytes)
+			.map(this.parser::fromJson);
+	}
+
+	/**
+	 * Reads a JSON request body whole, within its size bound: the one body reader of every JSON route.
+	 * @param request the request
+	 * @param maxBodyBytes the bound ({@code imagegen.max-body-size})
+	 * @return the bytes (empty for no body), or a {@code 413 payload-too-large} problem, announced by
+	 * {@code Content-Length} or found while reading
+	 */
+	public static Mono<byte[]> bytes(ServerHttpRequest request, long maxBodyBytes) {
+		if (request.getHeaders().getContentLength() > maxBodyBytes) {
+			return Mono.error(tooLarge(maxBodyBytes));
 		}
-		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, this.maxBodyBytes))
+		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, maxBodyBytes))
 			.map((buffer) -> {
 				try {
 					byte[] bytes = new byte[buffer.readableByteCount()];
@@ -75,13 +87,12 @@ public final class GenerateBodyReader {
 				}
 			})
 			.defaultIfEmpty(new byte[0])
-			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge())
-			.map(this.parser::fromJson);
+			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge(maxBodyBytes));
 	}
 
-	private ApiProblem tooLarge() {
+	private static ApiProblem tooLarge(long maxBodyBytes) {
 		return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
-				"The JSON body must not be larger than " + this.maxBodyBytes + " bytes.");
+				"The JSON body must not be larger than " + maxBodyBytes + " bytes.");
 	}
 
 }

@@ -8,11 +8,11 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.config.ApiProperties;
+import dev.imagegen.api.context.RequestContext;
 import dev.imagegen.api.generate.GenerateBodyReader;
 import dev.imagegen.api.generate.ImageAnswer;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
-import dev.imagegen.api.context.RequestContext;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;

@@ -7,10 +7,10 @@ import java.util.Map;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.context.RequestContext;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemRenderer;
 import dev.imagegen.api.problem.ProblemTypes;
-import dev.imagegen.api.context.RequestContext;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;

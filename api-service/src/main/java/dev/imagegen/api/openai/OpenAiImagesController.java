@@ -16,14 +16,13 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.config.ApiProperties;
+import dev.imagegen.api.context.RequestContext;
+import dev.imagegen.api.generate.GenerateBodyReader;
 import dev.imagegen.api.generate.GenerateRequest;
 import dev.imagegen.api.generate.GenerateRequestParser;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
-import dev.imagegen.api.context.RequestContext;
-import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -80,22 +79,7 @@ class OpenAiImagesController {
 					"POST /v1/images/generations takes a JSON object; send it with Content-Type: application/json"
 							+ ((contentType != null) ? " (got " + contentType + ")." : ".")));
 		}
-		if (request.getHeaders().getContentLength() > this.maxBodyBytes) {
-			return Mono.error(tooLarge());
-		}
-		return DataBufferUtils.join(request.getBody(), (int) Math.min(Integer.MAX_VALUE, this.maxBodyBytes))
-			.map((buffer) -> {
-				try {
-					byte[] bytes = new byte[buffer.readableByteCount()];
-					buffer.read(bytes);
-					return bytes;
-				}
-				finally {
-					DataBufferUtils.release(buffer);
-				}
-			})
-			.defaultIfEmpty(new byte[0])
-			.onErrorMap(DataBufferLimitException.class, (ex) -> tooLarge())
+		return GenerateBodyReader.bytes(request, this.maxBodyBytes)
 			.map(this.parser::parse)
 			.flatMap((images) -> generate(exchange, images));
 	}
@@ -181,11 +165,6 @@ class OpenAiImagesController {
 		model.put("created", 1735689600L);
 		model.put("owned_by", "imagegen");
 		return model;
-	}
-
-	private ApiProblem tooLarge() {
-		return ApiProblem.of(ProblemTypes.PAYLOAD_TOO_LARGE, 413, "Request body too large",
-				"The JSON body must not be larger than " + this.maxBodyBytes + " bytes.");
 	}
 
 	/** The model name is the caller's text: only a plain identifier reaches the log. */
