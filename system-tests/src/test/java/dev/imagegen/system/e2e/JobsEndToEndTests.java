@@ -62,9 +62,10 @@ class JobsEndToEndTests {
 
 	@Test
 	void aJobReportsPerchancesQueuePositionAndItsPhasesThenServesItsImage() {
-		// Three jobs ahead, one worked off every 2 s: the generate call waits about 6 s upstream, long enough for the
-		// worker's first queue-position poll (at most one per 5 s) to see a place in the queue.
-		system.emulatorControl().queue(Map.of("ahead", 3, "stepMs", 2000));
+		// Eight jobs ahead, one worked off every 2 s, counted from now: even when the job first waits several seconds
+		// for the worker (still finishing an earlier test's cancelled job), its generate call waits upstream long
+		// enough for the worker's queue-position polls (at most one per 5 s) to see a place in the queue.
+		system.emulatorControl().queue(Map.of("ahead", 8, "stepMs", 2000));
 		HttpResponse<byte[]> submitted = api.post("/jobs", Map.of("prompt", "a lighthouse " + UUID.randomUUID()),
 				TIMEOUT);
 		assertThat(submitted.statusCode()).as(() -> ApiClient.text(submitted) + system.logs()).isEqualTo(202);
