@@ -55,9 +55,21 @@ class JobsEndToEndTests {
 		}
 	}
 
+	/**
+	 * Empties the upstream queue, then waits for the worker to be idle. A cancelled job's generate call is still held
+	 * upstream until the queue empties; the emulator rechecks its queue every 50 ms, so a queue the next test sets
+	 * right away would catch that call again, and the next job would wait behind it.
+	 */
 	@AfterEach
-	void emptyUpstreamQueue() {
+	void emptyUpstreamQueueAndAwaitAnIdleWorker() {
 		system.emulatorControl().queue(Map.of("ahead", 0, "stepMs", 1000));
+		ApiClient worker = new ApiClient(system.worker().baseUrl());
+		Awaitility.await("the worker's session is ready and its queue empty").atMost(TIMEOUT).until(() -> {
+			JsonNode health = ApiClient.json(worker.get("/health", TIMEOUT));
+			boolean sessionsReady = health.path("sessions").valueStream()
+				.allMatch((session) -> session.path("state").asString().equals("ready"));
+			return sessionsReady && health.path("queue").path("depth").asInt(-1) == 0;
+		});
 	}
 
 	@Test
