@@ -72,6 +72,15 @@ public final class ProblemTypes {
 	/** The API holds {@code MAX_JOBS} jobs already. */
 	public static final String TOO_MANY_JOBS = BASE + "too-many-jobs";
 
+	/** Redis mode: Redis cannot be reached or did not answer in time; {@code Retry-After} says when to try again. */
+	public static final String QUEUE_UNAVAILABLE = BASE + "queue-unavailable";
+
+	/** Redis mode: the shared work stream holds {@code QUEUE_CAPACITY} entries per live session already. */
+	public static final String QUEUE_FULL = BASE + "queue-full";
+
+	/** Redis mode: the generation's deadline passed before a worker finished it (it is never started late). */
+	public static final String DEADLINE_EXCEEDED = BASE + "deadline-exceeded";
+
 	/** An unexpected failure inside the API. */
 	public static final String INTERNAL_ERROR = BASE + "internal-error";
 
