@@ -114,6 +114,29 @@ public final class TestRedis implements AutoCloseable {
 		return this.source;
 	}
 
+	/**
+	 * Stops the server but keeps its port, for "Redis went down" tests; {@link #resume()} starts it again there.
+	 * Nothing persists: it comes back empty.
+	 */
+	public void pause() {
+		try {
+			this.server.stop();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("cannot stop Redis on port " + this.port, ex);
+		}
+	}
+
+	/** Starts a {@link #pause() paused} server again on the same port. */
+	public void resume() {
+		try {
+			this.server.start();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("cannot restart Redis on port " + this.port, ex);
+		}
+	}
+
 	@Override
 	public void close() {
 		try {
