@@ -1,6 +1,9 @@
 package dev.imagegen.system.e2e;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -8,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -64,6 +69,43 @@ final class ApiClient {
 	/** {@code DELETE} of a path on the API. */
 	HttpResponse<byte[]> delete(String path, Duration timeout) {
 		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + path)).timeout(timeout).DELETE().build());
+	}
+
+	/**
+	 * Reads a job's event stream ({@code text/event-stream}) to its end: the API ends it after the terminal event.
+	 * @param path e.g. {@code /jobs/{id}/events}
+	 * @param timeout the longest the whole stream may take
+	 * @return the {@code data:} of every event, parsed, in order
+	 */
+	List<JsonNode> events(String path, Duration timeout) {
+		HttpRequest request = HttpRequest.newBuilder(URI.create(this.baseUrl + path))
+			.header("Accept", "text/event-stream")
+			.timeout(timeout)
+			.build();
+		List<JsonNode> events = new ArrayList<>();
+		try {
+			HttpResponse<InputStream> response = this.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+			if (response.statusCode() != 200) {
+				throw new IllegalStateException("GET " + path + " answered " + response.statusCode());
+			}
+			try (BufferedReader reader = new BufferedReader(
+					new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+				String line;
+				while ((line = reader.readLine()) != null) {
+					if (line.startsWith("data:")) {
+						events.add(JSON.readTree(line.substring("data:".length()).trim()));
+					}
+				}
+			}
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("GET " + path + " failed: " + ex, ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+		return events;
 	}
 
 	/** The body of a response parsed as JSON (problem details, health). */

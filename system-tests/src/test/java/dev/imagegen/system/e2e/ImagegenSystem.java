@@ -52,32 +52,15 @@ final class ImagegenSystem implements AutoCloseable {
 				Map.of("PORT", String.valueOf(emulatorPort)), logs, "/__emulator/config");
 
 		String emulatorUrl = this.emulator.baseUrl();
-		Map<String, String> workerEnv = new LinkedHashMap<>();
-		workerEnv.put("PORT", String.valueOf(workerPort));
-		workerEnv.put("SERVER_ADDRESS", "127.0.0.1");
-		workerEnv.put("WORKER_TOKEN", this.workerToken);
-		workerEnv.put("PERCHANCE_BASE_URL", emulatorUrl);
-		workerEnv.put("PERCHANCE_SITE_URL", emulatorUrl);
-		workerEnv.put("BROWSER_ENGINE", "chromium");
-		workerEnv.put("BROWSER_EXECUTABLE_PATH", TestBrowser.executable().toString());
-		workerEnv.put("BROWSER_HEADLESS", "true");
-		workerEnv.put("BROWSER_PROFILE_DIR", logs.resolve("profiles").toString());
-		workerEnv.put("WORKER_SESSIONS", "1");
+		Map<String, String> workerEnv = workerEnvironment(workerPort, emulatorUrl, this.workerToken,
+				logs.resolve("profiles"));
 		workerEnv.putAll(sharedEnv);
-		workerEnv.put("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
 		this.worker = new ServiceProcess("worker",
 				jar("worker-service", ""), workerPort, workerEnv, logs,
 				"/actuator/health/readiness");
 
-		Map<String, String> apiEnv = new LinkedHashMap<>();
-		apiEnv.put("PORT", String.valueOf(apiPort));
-		apiEnv.put("SERVER_ADDRESS", "127.0.0.1");
+		Map<String, String> apiEnv = apiEnvironment(apiPort, this.workerToken);
 		apiEnv.put("PERCHANCE_WORKER_URL", this.worker.baseUrl());
-		apiEnv.put("WORKER_TOKEN", this.workerToken);
-		// Every test talks from 127.0.0.1: one anonymous client whose default quota (10 a minute) the suite exceeds.
-		apiEnv.put("ANON_GENERATIONS_PER_MINUTE", "100000");
-		apiEnv.put("ANON_MAX_CONCURRENT", "1000");
-		apiEnv.put("CLIENT_REQUESTS_PER_MINUTE", "1000000");
 		apiEnv.putAll(sharedEnv);
 		this.api = new ServiceProcess("api", jar("api-service", ""), apiPort, apiEnv, logs,
 				"/actuator/health/readiness");
@@ -163,6 +146,48 @@ final class ImagegenSystem implements AutoCloseable {
 				.append(process.logTail());
 		}
 		return logs.toString();
+	}
+
+	/**
+	 * A worker's variables: loopback, headless Chromium, one session, the emulator as Perchance.
+	 * @param port its port
+	 * @param emulatorUrl the emulator's base URL
+	 * @param token the bearer token the API sends
+	 * @param profiles the parent folder of its browser profiles (one per worker)
+	 * @return a mutable map
+	 */
+	static Map<String, String> workerEnvironment(int port, String emulatorUrl, String token, Path profiles) {
+		Map<String, String> env = new LinkedHashMap<>();
+		env.put("PORT", String.valueOf(port));
+		env.put("SERVER_ADDRESS", "127.0.0.1");
+		env.put("WORKER_TOKEN", token);
+		env.put("PERCHANCE_BASE_URL", emulatorUrl);
+		env.put("PERCHANCE_SITE_URL", emulatorUrl);
+		env.put("BROWSER_ENGINE", "chromium");
+		env.put("BROWSER_EXECUTABLE_PATH", TestBrowser.executable().toString());
+		env.put("BROWSER_HEADLESS", "true");
+		env.put("BROWSER_PROFILE_DIR", profiles.toString());
+		env.put("WORKER_SESSIONS", "1");
+		env.put("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+		return env;
+	}
+
+	/**
+	 * An API's variables: loopback, client limits lifted. Every test talks from 127.0.0.1: one anonymous client
+	 * whose default quota (10 a minute) the suite exceeds.
+	 * @param port its port
+	 * @param token the bearer token it sends to workers
+	 * @return a mutable map, without a way to reach workers (the caller adds one)
+	 */
+	static Map<String, String> apiEnvironment(int port, String token) {
+		Map<String, String> env = new LinkedHashMap<>();
+		env.put("PORT", String.valueOf(port));
+		env.put("SERVER_ADDRESS", "127.0.0.1");
+		env.put("WORKER_TOKEN", token);
+		env.put("ANON_GENERATIONS_PER_MINUTE", "100000");
+		env.put("ANON_MAX_CONCURRENT", "1000");
+		env.put("CLIENT_REQUESTS_PER_MINUTE", "1000000");
+		return env;
 	}
 
 	/** The runnable jar that {@code mvn package} writes for a module. */

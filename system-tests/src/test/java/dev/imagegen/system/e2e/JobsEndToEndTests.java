@@ -1,17 +1,7 @@
 package dev.imagegen.system.e2e;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,8 +29,6 @@ class JobsEndToEndTests {
 	private static ImagegenSystem system;
 
 	private static ApiClient api;
-
-	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
 	@BeforeAll
 	static void startSystem() {
@@ -125,31 +113,7 @@ class JobsEndToEndTests {
 
 	/** Reads the job's event stream to its end (the stream ends after the terminal event). */
 	private List<JsonNode> events(String path) {
-		HttpRequest request = HttpRequest.newBuilder(URI.create(system.api().baseUrl() + path))
-			.header("Accept", "text/event-stream")
-			.timeout(TIMEOUT)
-			.build();
-		List<JsonNode> events = new ArrayList<>();
-		try {
-			HttpResponse<InputStream> response = this.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-			assertThat(response.statusCode()).isEqualTo(200);
-			try (BufferedReader reader = new BufferedReader(
-					new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-				String line;
-				while ((line = reader.readLine()) != null) {
-					if (line.startsWith("data:")) {
-						events.add(ApiClient.JSON.readTree(line.substring("data:".length()).trim()));
-					}
-				}
-			}
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
+		List<JsonNode> events = api.events(path, TIMEOUT);
 		assertThat(events).isNotEmpty();
 		assertThat(TERMINAL).contains(events.get(events.size() - 1).path("status").asString());
 		return events;
