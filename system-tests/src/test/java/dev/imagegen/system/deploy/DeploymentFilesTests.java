@@ -283,6 +283,53 @@ class DeploymentFilesTests {
 	}
 
 	@Test
+	void theScaleOutProfileRunsWorkersAndApisThroughOneRedisBehindOnePort() {
+		Map<String, Object> services = map(this.repository.yamlDocuments("docker/compose.yaml").get(0).get("services"));
+		for (String name : List.of("redis", "worker-redis", "api-redis", "gateway")) {
+			assertThat(list(map(services.get(name)).get("profiles"))).as(name).containsExactly("scaleout");
+		}
+		Map<String, Object> worker = map(services.get("worker-redis"));
+		Map<String, Object> api = map(services.get("api-redis"));
+		Map<String, Object> workerEnv = map(worker.get("environment"));
+		Map<String, Object> apiEnv = map(api.get("environment"));
+		Set<String> workerKnown = new LinkedHashSet<>(
+				this.repository.applicationEnvironment(Service.WORKER.module).keySet());
+		workerKnown.addAll(RUNTIME_VARIABLES);
+		Set<String> apiKnown = new LinkedHashSet<>(this.repository.applicationEnvironment(Service.API.module).keySet());
+		assertThat(workerEnv.keySet()).isSubsetOf(workerKnown);
+		assertThat(apiEnv.keySet()).isSubsetOf(apiKnown).doesNotContain("PERCHANCE_WORKER_URL");
+		assertThat(URI.create((String) apiEnv.get("REDIS_URL"))).hasScheme("redis").hasHost("redis");
+		assertThat(workerEnv.get("REDIS_URL")).isEqualTo(apiEnv.get("REDIS_URL"));
+		assertThat(workerEnv.get("WORKER_TOKEN")).isNotNull().isEqualTo(apiEnv.get("WORKER_TOKEN"));
+		assertThat(duration((String) apiEnv.get("WORKER_TIMEOUT")))
+			.isEqualTo(duration(this.repository.applicationEnvironment(Service.API.module).get("WORKER_TIMEOUT")));
+		// Only the gateway is published; the replicas scale, so none has a fixed name or host port.
+		for (Map<String, Object> replica : List.of(worker, api)) {
+			assertThat(replica).doesNotContainKeys("ports", "container_name");
+		}
+		assertThat(list(map(services.get("gateway")).get("ports"))).singleElement()
+			.satisfies((mapping) -> assertThat(String.valueOf(mapping)).endsWith(":8080"));
+		assertThat(String.valueOf(map(map(this.repository.yamlDocuments("docker/compose.yaml").get(0).get("configs"))
+			.get("gateway-conf")).get("content"))).contains("server api-redis:" + defaultPort(Service.API));
+
+		Map<String, Object> overlay = this.repository.yamlDocuments("docker/k8s-scaleout/kustomization.yaml").get(0);
+		assertThat(list(overlay.get("resources"))).contains("../k8s", "redis.yaml", "worker-keda.yaml");
+		String prefix = this.repository.applicationEnvironment(Service.API.module).get("REDIS_PREFIX");
+		assertThat(prefix).isEqualTo(this.repository.applicationEnvironment(Service.WORKER.module).get("REDIS_PREFIX"));
+		Map<String, Object> scaledObject = this.repository.yamlDocuments("docker/k8s-scaleout/worker-keda.yaml").get(0);
+		Map<String, Object> trigger = map(list(map(scaledObject.get("spec")).get("triggers")).get(0));
+		assertThat(trigger).containsEntry("type", "redis-streams");
+		assertThat(map(trigger.get("metadata"))).containsEntry("stream", prefix + "work");
+		for (String patch : List.of("api-redis-mode.yaml", "worker-redis-mode.yaml")) {
+			String text = this.repository.read("docker/k8s-scaleout/" + patch);
+			assertThat(text).as(patch).contains("name: REDIS_URL").contains("name: imagegen-redis");
+		}
+		assertThat(this.repository.read("docker/k8s-scaleout/api-redis-mode.yaml"))
+			.contains("name: PERCHANCE_WORKER_URL\n              $patch: delete");
+		assertThat(this.repository.read("docker/k8s-scaleout/redis.yaml")).contains("REDIS_URL: \"redis://imagegen-redis:6379\"");
+	}
+
+	@Test
 	void timeoutBudgetIsNestedInTheDefaultsTheDeploymentsAndTheGuide() {
 		Duration step = workerStepTimeoutDefault();
 		Duration generation = duration(this.repository.applicationEnvironment(Service.WORKER.module).get("GENERATION_TIMEOUT"));
