@@ -13,10 +13,11 @@ import javax.imageio.stream.ImageOutputStream;
 
 /**
  * The worker's PNG transcode, measured alone: decode of an upstream JPEG, then ImageIO's PNG writer at several
- * compression qualities (the worker's ImageEncoder uses 0.75), with size and p50 time of each. The JPEG comes
- * from the emulator's renderer (its jar on the class path), 768x768 like a square generation.
+ * compression qualities, and the pngencoder library (what the worker's ImageEncoder uses) at several deflate
+ * levels, single- and multi-threaded, with size and p50 time of each. The JPEG comes from the emulator's renderer
+ * (its jar on the class path), 768x768 like a square generation.
  *
- *   java -cp ~/.m2/repository/dev/imagegen/perchance-emulator/0.1.0-SNAPSHOT/perchance-emulator-0.1.0-SNAPSHOT.jar \
+ *   java -cp perchance-emulator/target/perchance-emulator-0.1.0-SNAPSHOT.jar:$HOME/.m2/repository/com/pngencoder/pngencoder/0.15.0/pngencoder-0.15.0.jar \
  *        bench/PngLevels.java [rounds]
  */
 public class PngLevels {
@@ -50,6 +51,25 @@ public class PngLevels {
 				times[i] = System.nanoTime() - t;
 			}
 			System.out.printf("| %.2f | %,d bytes | %.1f ms |%n", quality, size, p50(times));
+		}
+		System.out.println();
+		System.out.println("| pngencoder deflate level | threads | size | encode p50 |");
+		System.out.println("|---:|---|---:|---:|");
+		for (int level : new int[] { 1, 2, 4, 6 }) {
+			for (boolean multi : new boolean[] { false, true }) {
+				long[] times = new long[rounds];
+				int size = 0;
+				for (int i = 0; i < rounds; i++) {
+					long t = System.nanoTime();
+					size = new com.pngencoder.PngEncoder().withBufferedImage(pixels)
+						.withCompressionLevel(level)
+						.withMultiThreadedCompressionEnabled(multi)
+						.toBytes().length;
+					times[i] = System.nanoTime() - t;
+				}
+				System.out.printf("| %d | %s | %,d bytes | %.1f ms |%n", level, multi ? "all cores" : "one", size,
+						p50(times));
+			}
 		}
 	}
 

@@ -12,16 +12,22 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
+import com.pngencoder.PngEncoder;
+
 import dev.imagegen.worker.job.ImageFormat;
 import dev.imagegen.worker.job.UpstreamImage;
 
 /**
- * Produces the bytes the caller asked for: upstream JPEG untouched when JPEG was asked for, otherwise a
- * transcoding with ImageIO.
+ * Produces the bytes the caller asked for: upstream JPEG untouched when JPEG was asked for, PNG with the
+ * pngencoder library, JPEG from another upstream type with ImageIO.
  */
 final class ImageEncoder {
 
-	private static final float PNG_COMPRESSION_QUALITY = 0.75f;
+	/**
+	 * A light deflate level: upstream images are photo-like and barely deflate, so level 2 is as small as ImageIO's
+	 * best setting and several times faster; its deflate runs on all cores (docs/benchmarks.md, "PNG transcode").
+	 */
+	private static final int PNG_DEFLATE_LEVEL = 2;
 
 	private static final float JPEG_QUALITY = 0.92f;
 
@@ -33,6 +39,9 @@ final class ImageEncoder {
 			return image.bytes();
 		}
 		BufferedImage pixels = image.decode();
+		if (format == ImageFormat.PNG) {
+			return new PngEncoder().withBufferedImage(pixels).withCompressionLevel(PNG_DEFLATE_LEVEL).toBytes();
+		}
 		if (format == ImageFormat.JPEG && pixels.getType() != BufferedImage.TYPE_INT_RGB
 				&& pixels.getType() != BufferedImage.TYPE_3BYTE_BGR) {
 			// The JPEG writer cannot store alpha.
@@ -48,10 +57,9 @@ final class ImageEncoder {
 			writer.setOutput(stream);
 			ImageWriteParam param = writer.getDefaultWriteParam();
 			if (param.canWriteCompressed()) {
+				// Only for non-JPEG upstream images: high quality.
 				param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-				// PNG: a light deflate level is about 2.5x faster than the default (best) level for photo-like
-				// images at the same size. JPEG (only for non-JPEG upstream images): high quality.
-				param.setCompressionQuality((format == ImageFormat.PNG) ? PNG_COMPRESSION_QUALITY : JPEG_QUALITY);
+				param.setCompressionQuality(JPEG_QUALITY);
 			}
 			writer.write(null, new IIOImage(pixels, null, null), param);
 		}

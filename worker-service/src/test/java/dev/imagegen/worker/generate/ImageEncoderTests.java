@@ -5,6 +5,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Random;
 
 import javax.imageio.ImageIO;
 
@@ -38,6 +39,49 @@ class ImageEncoderTests {
 		for (int y = 0; y < 48; y += 7) {
 			for (int x = 0; x < 64; x += 5) {
 				assertThat(png.getRGB(x, y)).isEqualTo(original.getRGB(x, y));
+			}
+		}
+	}
+
+	@Test
+	void aLargePngDeflatedOnSeveralCoresStillHoldsEveryPixel() throws IOException {
+		// Large enough that the encoder splits the deflate into segments compressed in parallel.
+		BufferedImage noise = new BufferedImage(1024, 1024, BufferedImage.TYPE_INT_RGB);
+		Random random = new Random(7);
+		for (int y = 0; y < noise.getHeight(); y++) {
+			for (int x = 0; x < noise.getWidth(); x++) {
+				noise.setRGB(x, y, random.nextInt(0x1000000));
+			}
+		}
+		UpstreamImage upstream = upstream(encode(noise, "png"), "image/png");
+
+		byte[] bytes = ImageEncoder.encode(upstream, ImageFormat.PNG);
+
+		assertThat(bytes).startsWith(0x89, 'P', 'N', 'G');
+		BufferedImage png = ImageIO.read(new ByteArrayInputStream(bytes));
+		for (int y = 0; y < noise.getHeight(); y++) {
+			for (int x = 0; x < noise.getWidth(); x++) {
+				assertThat(png.getRGB(x, y)).isEqualTo(noise.getRGB(x, y));
+			}
+		}
+	}
+
+	@Test
+	void anUpstreamPngWithAlphaKeepsItsAlpha() throws IOException {
+		BufferedImage translucent = new BufferedImage(64, 48, BufferedImage.TYPE_INT_ARGB);
+		for (int y = 0; y < 48; y++) {
+			for (int x = 0; x < 64; x++) {
+				translucent.setRGB(x, y, new Color(x * 4, y * 5, 90, (x * y) % 256).getRGB());
+			}
+		}
+		UpstreamImage upstream = upstream(encode(translucent, "png"), "image/png");
+
+		BufferedImage png = ImageIO.read(new ByteArrayInputStream(ImageEncoder.encode(upstream, ImageFormat.PNG)));
+
+		assertThat(png.getColorModel().hasAlpha()).isTrue();
+		for (int y = 0; y < 48; y += 3) {
+			for (int x = 0; x < 64; x += 3) {
+				assertThat(png.getRGB(x, y)).isEqualTo(translucent.getRGB(x, y));
 			}
 		}
 	}
