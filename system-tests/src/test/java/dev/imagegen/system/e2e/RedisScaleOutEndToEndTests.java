@@ -145,6 +145,10 @@ class RedisScaleOutEndToEndTests {
 				.isEqualTo("succeeded");
 			assertThat(system.api(0).get(job + "/image", TIMEOUT).statusCode()).isEqualTo(200);
 		}
+		// The killed worker's entry was taken over by the live one, not answered by chance some other way.
+		assertThat(system.workerMetric(1, "imagegen_worker_redis_entries_total", "outcome=\"claimed\""))
+			.as(system::logs)
+			.isGreaterThanOrEqualTo(1);
 		system.workers().get(0).start(ImagegenSystem.READINESS_DEADLINE);
 	}
 

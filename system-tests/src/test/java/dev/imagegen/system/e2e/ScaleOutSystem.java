@@ -1,6 +1,13 @@
 package dev.imagegen.system.e2e;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -20,6 +27,8 @@ final class ScaleOutSystem implements AutoCloseable {
 	static final String HEARTBEAT_TIMEOUT = "3s";
 
 	private final String workerToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+
+	private final String metricsToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
 
 	private final List<AutoCloseable> started = new ArrayList<>();
 
@@ -49,6 +58,7 @@ final class ScaleOutSystem implements AutoCloseable {
 					this.workerToken, logs.resolve("profiles-" + i));
 			env.put("REDIS_URL", this.redis.url());
 			env.put("WORKER_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT);
+			env.put("METRICS_TOKEN", this.metricsToken);
 			this.workers.add(new ServiceProcess("worker-" + i, ImagegenSystem.jar("worker-service", ""),
 					ports[1 + i], env, logs, "/actuator/health/readiness"));
 		}
@@ -99,6 +109,38 @@ final class ScaleOutSystem implements AutoCloseable {
 
 	List<ServiceProcess> apis() {
 		return this.apis;
+	}
+
+	/**
+	 * The sum of a metric's series that carry one label in a worker's Prometheus scrape.
+	 * @param worker the worker's index
+	 * @param name the series name, e.g. {@code imagegen_worker_redis_entries_total}
+	 * @param label one label as the scrape writes it, e.g. {@code outcome="claimed"}
+	 * @return the sum, 0 when the worker has not exported it (yet)
+	 */
+	double workerMetric(int worker, String name, String label) {
+		HttpRequest request = HttpRequest.newBuilder(URI.create(this.workers.get(worker).baseUrl() + "/actuator/prometheus"))
+			.header("Authorization", "Bearer " + this.metricsToken)
+			.timeout(Duration.ofSeconds(10))
+			.build();
+		try {
+			HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+			if (response.statusCode() != 200) {
+				throw new IllegalStateException("prometheus scrape answered " + response.statusCode());
+			}
+			return response.body()
+				.lines()
+				.filter((line) -> line.startsWith(name + "{") && line.contains(label))
+				.mapToDouble((line) -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+				.sum();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	ApiClient api(int index) {
