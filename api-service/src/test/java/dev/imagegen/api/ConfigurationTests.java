@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ConfigurationTests {
 
 	private static ConfigurableApplicationContext start(String... properties) {
-		return new SpringApplicationBuilder(ApiApplication.class).properties("server.port=0", "server.address=127.0.0.1")
+		return new SpringApplicationBuilder(ApiApplication.class).properties("PORT=0", "server.address=127.0.0.1")
 			.properties(properties)
 			.run();
 	}
