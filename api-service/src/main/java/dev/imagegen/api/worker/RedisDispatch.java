@@ -15,6 +15,7 @@ import java.util.function.Consumer;
 import io.micrometer.context.ContextSnapshot;
 import io.micrometer.context.ContextSnapshotFactory;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.tracing.Span;
@@ -129,7 +130,7 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 
 	private final MeterRegistry meters;
 
-	private final Timer.Builder dispatchTimer;
+	private final Meter.MeterProvider<Timer> dispatchTimers;
 
 	private final Counter queueFull;
 
@@ -161,8 +162,9 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 		this.tracer = tracer;
 		this.propagator = propagator;
 		this.meters = meters;
-		this.dispatchTimer = Timer.builder("imagegen.redis.dispatch")
-			.description("Generations dispatched through the Redis work stream, from the request to its answer");
+		this.dispatchTimers = Timer.builder("imagegen.redis.dispatch")
+			.description("Generations dispatched through the Redis work stream, from the request to its answer")
+			.withRegistry(meters);
 		this.queueFull = Counter.builder("imagegen.redis.queue.full")
 			.description("Generations refused because the work stream held QUEUE_CAPACITY entries per live session")
 			.register(meters);
@@ -227,7 +229,7 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 	}
 
 	private Timer timer(String outcome) {
-		return this.dispatchTimer.tag("outcome", outcome).register(this.meters);
+		return this.dispatchTimers.withTags("outcome", outcome);
 	}
 
 	/** Random seed or fresh: a generation of its own. Fixed seed: the one in flight anywhere, or a new one. */

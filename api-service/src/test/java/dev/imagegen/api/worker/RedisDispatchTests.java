@@ -139,6 +139,9 @@ class RedisDispatchTests {
 		// WORKER_TIMEOUT less the 2 s margin, as X-Deadline-Ms in the direct mode.
 		assertThat(deadline - submittedAt).isBetween(WORKER_TIMEOUT.toMillis() - 3000, WORKER_TIMEOUT.toMillis() - 2000);
 		assertThat(entry.fields().get("traceparent")).startsWith("00-" + TRACE_ID + "-");
+		// The API listens to a generation's channel only while it waits for it.
+		await().atMost(Duration.ofSeconds(5))
+			.until(() -> worker.redis().pubsubNumsub("imagegen:events:" + entry.gen()).get("imagegen:events:" + entry.gen()) == 0);
 		// The result was read: the fixed-seed flight is released, and the same request is now a cache hit.
 		await().atMost(Duration.ofSeconds(5)).until(() -> worker.redis().keys("imagegen:flight:*").isEmpty());
 		client.get()
@@ -245,6 +248,7 @@ class RedisDispatchTests {
 
 	@Test
 	void aGenerationNoWorkerTakesIsDeadlineExceededAtWorkerTimeout() {
+		long before = dispatches("deadline-exceeded");
 		long start = System.nanoTime();
 		client.get()
 			.uri("/generate?prompt=fox")
@@ -259,6 +263,7 @@ class RedisDispatchTests {
 			.isLessThan(WORKER_TIMEOUT.plusSeconds(3));
 		// The entry is still there for a worker to drop (its deadline has passed).
 		assertThat(worker.streamLength()).isEqualTo(1);
+		assertThat(dispatches("deadline-exceeded")).isEqualTo(before + 1);
 	}
 
 	@Test
@@ -317,6 +322,7 @@ class RedisDispatchTests {
 				events.add(generationId);
 			}
 		};
+		long successes = dispatches("success");
 		CompletableFuture<WorkerImage> image = api.bean(RedisDispatch.class)
 			.generate(new WorkerRequest("fox", "", 5, 7.0, "square", "png"), MediaType.IMAGE_PNG, "progress-1",
 					workers::add, listener, null)
@@ -329,6 +335,7 @@ class RedisDispatchTests {
 		await().atMost(Duration.ofSeconds(5)).until(() -> events.size() == 3);
 		worker.succeed(entry, WORKER, ImageFixtures.png(), "image/png", 5, true);
 		WorkerImage done = image.get(10, TimeUnit.SECONDS);
+		assertThat(dispatches("success")).isEqualTo(successes + 1);
 		assertThat(events).containsExactly(entry.gen(), new WorkerProgress("queued", 0, null),
 				new WorkerProgress("generating", null, 3));
 		assertThat(workers).containsExactly(WORKER);
@@ -413,6 +420,14 @@ class RedisDispatchTests {
 		});
 		client.get().uri("/generate?prompt=fox").exchange().expectStatus().isOk();
 		served.get(10, TimeUnit.SECONDS);
+	}
+
+	private static long dispatches(String outcome) {
+		io.micrometer.core.instrument.Timer timer = api.bean(MeterRegistry.class)
+			.find("imagegen.redis.dispatch")
+			.tag("outcome", outcome)
+			.timer();
+		return (timer != null) ? timer.count() : 0;
 	}
 
 	private static double queueFullCount() {

@@ -9,6 +9,7 @@ import dev.imagegen.testsupport.TestRedis;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 /**
@@ -20,14 +21,33 @@ final class RedisModeApi implements AutoCloseable {
 
 	private final ConfigurableApplicationContext context;
 
-	private RedisModeApi(ConfigurableApplicationContext context) {
+	private final ReactorResourceFactory resources;
+
+	private RedisModeApi(ConfigurableApplicationContext context, ReactorResourceFactory resources) {
 		this.context = context;
+		this.resources = resources;
 	}
 
 	static RedisModeApi start(TestRedis redis, String... properties) {
 		List<String> all = new ArrayList<>(List.of("PORT=0", "server.address=127.0.0.1", "REDIS_URL=" + redis.url()));
 		all.addAll(List.of(properties));
-		return new RedisModeApi(new SpringApplicationBuilder(ApiApplication.class).properties(all.toArray(String[]::new)).run());
+		// Event loops and connection pool of its own: Boot's default shares Reactor Netty's global ones and disposes
+		// them when a context closes, which would cut off every other context of this JVM (the cached test contexts).
+		ReactorResourceFactory resources = new ReactorResourceFactory();
+		resources.setUseGlobalResources(false);
+		resources.afterPropertiesSet();
+		try {
+			ConfigurableApplicationContext context = new SpringApplicationBuilder(ApiApplication.class)
+				.properties(all.toArray(String[]::new))
+				.initializers((ConfigurableApplicationContext created) -> created.getBeanFactory()
+					.registerSingleton("reactorResourceFactory", resources))
+				.run();
+			return new RedisModeApi(context, resources);
+		}
+		catch (RuntimeException ex) {
+			resources.destroy();
+			throw ex;
+		}
 	}
 
 	ConfigurableApplicationContext context() {
@@ -52,7 +72,12 @@ final class RedisModeApi implements AutoCloseable {
 
 	@Override
 	public void close() {
-		this.context.close();
+		try {
+			this.context.close();
+		}
+		finally {
+			this.resources.destroy();
+		}
 	}
 
 }
