@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -70,7 +71,9 @@ public class LiveWorkers {
 			.collectList()
 			.flatMap((keys) -> keys.isEmpty() ? Mono.just(List.<String>of()) : this.redis.opsForValue().multiGet(keys))
 			.map(this::parse)
-			.timeout(this.timeout);
+			.timeout(this.timeout)
+			// Off the event loop: until Lettuce has connected once, Spring Data Redis connects blocking.
+			.subscribeOn(Schedulers.boundedElastic());
 	}
 
 	private List<LiveWorker> parse(List<String> values) {

@@ -223,6 +223,9 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 					generation.cancelled();
 				})
 				.doFinally((signal) -> generation.ended())
+				// Subscribed off the event loop: until Lettuce has connected once (Redis down at start-up), the first
+				// command of Spring Data Redis's shared connection connects blocking, for up to the connect timeout.
+				.subscribeOn(Schedulers.boundedElastic())
 				// Off Lettuce's I/O threads: what follows (the cache, the response) must not hold up Redis traffic.
 				.publishOn(Schedulers.parallel());
 		});
@@ -408,6 +411,7 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 		}
 		this.redis.execute(RELEASE, List.of(flight), List.of(gen))
 			.timeout(this.redisTimeout)
+			.subscribeOn(Schedulers.boundedElastic())
 			.subscribe(null, (failure) -> logger.debug("Could not release {}: {}", flight, describe(failure)));
 	}
 
@@ -416,6 +420,8 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 		this.redis.opsForValue()
 			.set(key, "1", untilDeadline)
 			.timeout(this.redisTimeout)
+			// A cancel arrives on the event loop; see generate for why Redis commands are subscribed elsewhere.
+			.subscribeOn(Schedulers.boundedElastic())
 			.subscribe(null, (failure) -> logger.warn("Could not mark generation {} cancelled: {}", gen,
 					describe(failure)));
 	}
