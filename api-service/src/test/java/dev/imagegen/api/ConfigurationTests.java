@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ConfigurationTests {
 
 	private static ConfigurableApplicationContext start(String... properties) {
-		return new SpringApplicationBuilder(ApiApplication.class).properties("server.port=0", "server.address=127.0.0.1")
+		return new SpringApplicationBuilder(ApiApplication.class).properties("PORT=0", "server.address=127.0.0.1")
 			.properties(properties)
 			.run();
 	}
@@ -43,12 +43,24 @@ class ConfigurationTests {
 			"OPENAI_IMAGE_STORE_SIZE | lots", "OPENAI_IMAGE_STORE_SIZE | 1KB",
 			"HEADER_TIMEOUT | 0s",
 			"HEADER_TIMEOUT | soon", "IDLE_TIMEOUT | -1s", "IDLE_TIMEOUT | later", "JOB_RETENTION | 0s",
-			"JOB_RETENTION | forever", "MAX_JOBS | 0", "MAX_JOBS | lots" })
+			"JOB_RETENTION | forever", "MAX_JOBS | 0", "MAX_JOBS | lots", "QUEUE_CAPACITY | 0",
+			"QUEUE_CAPACITY | many" })
 	void malformedValueStopsStartUpNamingTheVariable(String variable, String value, CapturedOutput output) {
 		assertThatThrownBy(() -> start("PERCHANCE_WORKER_URL=http://127.0.0.1:9", variable + "=" + value).close())
 			.isInstanceOf(Exception.class);
 		assertThat(output.getAll()).contains("APPLICATION FAILED TO START")
 			.contains("Invalid value for environment variable " + variable);
+	}
+
+	@ParameterizedTest(name = "REDIS_URL={0}")
+	@CsvSource(delimiter = '|', value = { "http://user:s3cret-pw@redis:6379", "redis://:s3cret-pw@bad host:6379",
+			"redis://:s3cret-pw@redis:notaport" })
+	void malformedRedisUrlStopsStartUpNamingItWithoutItsPassword(String url, CapturedOutput output) {
+		assertThatThrownBy(() -> start("REDIS_URL=" + url).close()).isInstanceOf(Exception.class);
+		assertThat(output.getAll()).contains("APPLICATION FAILED TO START")
+			.contains("Invalid value for environment variable REDIS_URL")
+			.contains("Set REDIS_URL to redis://")
+			.doesNotContain("s3cret-pw");
 	}
 
 	@Test

@@ -38,7 +38,10 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 			Map.entry("JOB_RETENTION", "a Spring duration of at least 1s such as 1h or 30m"),
 			Map.entry("MAX_JOBS", "a whole number of at least 1 such as 10000"),
 			Map.entry("LOG_FORMAT", "text or json"),
-			Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "an OTLP/HTTP collector's base URL such as http://collector:4318"));
+			Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "an OTLP/HTTP collector's base URL such as http://collector:4318"),
+			Map.entry("REDIS_URL", "redis://[user:password@]host:port[/db] or rediss://… for TLS, e.g. redis://redis:6379"),
+			Map.entry("REDIS_PREFIX", "the start of every Redis key, e.g. imagegen: (the same on every API and worker)"),
+			Map.entry("QUEUE_CAPACITY", "a whole number of at least 1 such as 16 (entries per live worker session)"));
 
 	static {
 		VARIABLES.put("server.port", "PORT");
@@ -63,10 +66,25 @@ public class EnvironmentVariableFailureAnalyzer implements FailureAnalyzer, Orde
 		VARIABLES.put("imagegen.jobs.max-jobs", "MAX_JOBS");
 		VARIABLES.put("imagegen.observability.log-format", "LOG_FORMAT");
 		VARIABLES.put("imagegen.observability.otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT");
+		VARIABLES.put("spring.data.redis.url", "REDIS_URL");
+		VARIABLES.put("imagegen.redis.prefix", "REDIS_PREFIX");
+		VARIABLES.put("imagegen.redis.queue-capacity", "QUEUE_CAPACITY");
 	}
+
+	/**
+	 * Boot's exception for a {@code spring.data.redis.url} it cannot parse (package-private in Boot, so named here).
+	 * Its message and Boot's own analysis quote the URL, password included: this analyzer, which runs first, never does.
+	 */
+	private static final String REDIS_URL_SYNTAX = "org.springframework.boot.data.redis.autoconfigure.DataRedisUrlSyntaxException";
 
 	@Override
 	public FailureAnalysis analyze(Throwable failure) {
+		for (Throwable current = failure; current != null; current = (current.getCause() != current) ? current.getCause() : null) {
+			if (current.getClass().getName().equals(REDIS_URL_SYNTAX)) {
+				return analysis("spring.data.redis.url", "not a redis:// or rediss:// URL that can be parsed (the value "
+						+ "is not shown: it may hold a password)", failure);
+			}
+		}
 		BindException bind = find(failure, BindException.class);
 		if (bind != null) {
 			return analysis(bind.getName().toString(), reasonOf(bind), failure);

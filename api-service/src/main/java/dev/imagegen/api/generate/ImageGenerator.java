@@ -14,7 +14,7 @@ import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.clients.GenerationGate;
 import dev.imagegen.api.worker.ProgressListener;
-import dev.imagegen.api.worker.WorkerPool;
+import dev.imagegen.api.worker.WorkerDispatch;
 import dev.imagegen.api.worker.WorkerRequest;
 import org.springframework.stereotype.Service;
 
@@ -27,7 +27,7 @@ import org.springframework.stereotype.Service;
 @Service
 public class ImageGenerator {
 
-	private final WorkerPool workers;
+	private final WorkerDispatch workers;
 
 	private final GenerationGate gate;
 
@@ -35,7 +35,7 @@ public class ImageGenerator {
 
 	private final SingleFlight singleFlight;
 
-	ImageGenerator(WorkerPool workers, GenerationGate gate, ImageCache cache, SingleFlight singleFlight) {
+	ImageGenerator(WorkerDispatch workers, GenerationGate gate, ImageCache cache, SingleFlight singleFlight) {
 		this.workers = workers;
 		this.gate = gate;
 		this.cache = cache;
@@ -83,12 +83,12 @@ public class ImageGenerator {
 			// really withdraws it.
 			generation = this.singleFlight.<StoredImage>join(fingerprint)
 				.orElseGet(() -> this.gate.admit(call.client(), () -> call.admission()
-					.run(() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call)))));
+					.run(() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call, fingerprint)))));
 		}
 		else {
 			// "Cache-Control: no-cache" asks for a fresh image: no lookup, no joining; the new image replaces the entry.
 			generation = this.gate.admit(call.client(),
-					() -> call.admission().run(() -> generateAndStore(seeded, call)));
+					() -> call.admission().run(() -> generateAndStore(seeded, call, null)));
 		}
 		return generation.map((image) -> {
 			GenerateRequest used = seeded.withSeed(image.seed());
@@ -97,12 +97,16 @@ public class ImageGenerator {
 		});
 	}
 
-	/** One worker call; the image is stored under the seed the worker really used. */
-	private Mono<StoredImage> generateAndStore(GenerateRequest seeded, Call call) {
+	/**
+	 * One generation; the image is stored under the seed the worker really used. The fingerprint (fixed seed, not
+	 * fresh) lets the Redis mode share it across replicas; {@code null} shares nothing.
+	 */
+	private Mono<StoredImage> generateAndStore(GenerateRequest seeded, Call call, String fingerprint) {
 		WorkerRequest workerRequest = new WorkerRequest(seeded.prompt(), seeded.negativePrompt(), seeded.seed(),
 				seeded.guidanceScale(), seeded.shape().wireName(), seeded.format().wireName());
 		return this.workers
-			.generate(workerRequest, seeded.format().mediaType(), call.requestId(), call.onWorker(), call.progress())
+			.generate(workerRequest, seeded.format().mediaType(), call.requestId(), call.onWorker(), call.progress(),
+					fingerprint)
 			.map((image) -> {
 				long seed = (image.seed() != null) ? image.seed() : seeded.seed();
 				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.bytes(), image.mediaType(), seed);

@@ -14,8 +14,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.config.ApiProperties;
+import dev.imagegen.api.redis.RedisModeEnvironment;
 import dev.imagegen.api.worker.WorkerEndpoint;
 import dev.imagegen.api.worker.WorkerPool;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.client.ClientResponse;
@@ -23,10 +25,12 @@ import org.springframework.web.reactive.function.client.ClientResponse;
 /**
  * Probes each worker's {@code GET /health} (never a generation) with a short timeout and caches the
  * result for a few seconds, so that a monitor polling every second costs a worker almost nothing.
- * Concurrent checks arriving while a probe is running share that probe.
+ * Concurrent checks arriving while a probe is running share that probe. The direct mode's health; the Redis mode
+ * has {@link RedisHealthCheck} instead.
  */
 @Component
-public class WorkerHealthChecker {
+@ConditionalOnBooleanProperty(name = RedisModeEnvironment.ENABLED, havingValue = false, matchIfMissing = true)
+public class WorkerHealthChecker implements HealthCheck {
 
 	private static final byte[] EMPTY = new byte[0];
 
@@ -59,6 +63,7 @@ public class WorkerHealthChecker {
 	 * The health of the API as seen through its workers.
 	 * @return the report; DOWN with a detail when no worker is configured
 	 */
+	@Override
 	public Mono<HealthReport> check() {
 		if (!this.pool.configured()) {
 			return Mono.just(new HealthReport("DOWN", List.of(),

@@ -14,9 +14,9 @@ import org.springframework.stereotype.Component;
 @Component("workers")
 class WorkersHealthIndicator implements ReactiveHealthIndicator {
 
-	private final WorkerHealthChecker checker;
+	private final HealthCheck checker;
 
-	WorkersHealthIndicator(WorkerHealthChecker checker) {
+	WorkersHealthIndicator(HealthCheck checker) {
 		this.checker = checker;
 	}
 
@@ -25,6 +25,9 @@ class WorkersHealthIndicator implements ReactiveHealthIndicator {
 		return this.checker.check().map((report) -> {
 			Health.Builder builder = report.down() ? Health.down() : Health.up();
 			builder.withDetail("status", report.status()).withDetail("workers", report.workers());
+			if (report instanceof RedisHealthReport redis) {
+				builder.withDetail("redis", redis.redis());
+			}
 			if (report.detail() != null) {
 				builder.withDetail("detail", report.detail());
 			}

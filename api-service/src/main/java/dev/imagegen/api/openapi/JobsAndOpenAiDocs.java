@@ -69,8 +69,9 @@ final class JobsAndOpenAiDocs {
 			.addApiResponse("202", accepted)
 			.addApiResponse("503", problem("No worker configured or reachable; a worker's 503 problem (queue-full, "
 					+ "no-session, shutting-down) is passed on with its own type; with Prefer: respond-async, "
-					+ "MAX_JOBS jobs are held; see Retry-After", ProblemTypes.WORKER_NOT_CONFIGURED,
-					ProblemTypes.WORKER_UNAVAILABLE, ProblemTypes.TOO_MANY_JOBS));
+					+ "MAX_JOBS jobs are held; in the Redis mode also queue-unavailable and queue-full; see Retry-After",
+					ProblemTypes.WORKER_NOT_CONFIGURED, ProblemTypes.WORKER_UNAVAILABLE, ProblemTypes.TOO_MANY_JOBS,
+					ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL));
 	}
 
 	/**

@@ -109,11 +109,13 @@ class OpenApiConfiguration {
 			if (health != null && health.getGet() != null) {
 				health.getGet()
 					.summary("Health of the API and its workers")
-					.description("UP, DEGRADED (some workers down) or DOWN (503). Probes: /livez, /readyz.")
+					.description("UP, DEGRADED (some workers down) or DOWN (503). In the Redis mode the live workers "
+							+ "come from their heartbeats and a redis member says whether Redis answers. "
+							+ "Probes: /livez, /readyz.")
 					.responses(new ApiResponses()
 						.addApiResponse("200", new ApiResponse().description("UP or DEGRADED")
 							.content(json(new ObjectSchema())))
-						.addApiResponse("503", new ApiResponse().description("DOWN: no worker usable")
+						.addApiResponse("503", new ApiResponse().description("DOWN: no worker usable, or Redis unreachable")
 							.content(json(new ObjectSchema()))));
 			}
 		};
@@ -163,10 +165,13 @@ class OpenApiConfiguration {
 					+ "a worker's 502 problem is passed on with its own type (docs/worker-api.md)",
 					ProblemTypes.BAD_WORKER_RESPONSE, ProblemTypes.WORKER_AUTH_FAILED))
 			.addApiResponse("503", problem("No worker configured or reachable; a worker's 503 problem (queue-full, "
-					+ "no-session, shutting-down) is passed on with its own type; see Retry-After",
-					ProblemTypes.WORKER_NOT_CONFIGURED, ProblemTypes.WORKER_UNAVAILABLE))
+					+ "no-session, shutting-down) is passed on with its own type; in the Redis mode also Redis "
+					+ "unreachable (queue-unavailable), the shared backlog full (queue-full) or no live worker; "
+					+ "see Retry-After", ProblemTypes.WORKER_NOT_CONFIGURED, ProblemTypes.WORKER_UNAVAILABLE,
+					ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL))
 			.addApiResponse("504", problem("The worker did not answer within WORKER_TIMEOUT; a worker's "
-					+ "deadline-exceeded is passed on", ProblemTypes.WORKER_TIMEOUT));
+					+ "deadline-exceeded is passed on; in the Redis mode, deadline-exceeded when no worker finished "
+					+ "within WORKER_TIMEOUT", ProblemTypes.WORKER_TIMEOUT, ProblemTypes.DEADLINE_EXCEEDED));
 		operation.setResponses(responses);
 	}
 

@@ -23,14 +23,15 @@ import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.api.redis.RedisModeEnvironment;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.codec.ServerSentEvent;
@@ -46,18 +47,18 @@ import org.springframework.web.reactive.function.client.WebClientRequestExceptio
  * Sends generations to the configured workers through one pooled {@link WebClient}: each request goes
  * to the worker with the fewest requests in flight; a worker that refuses a connection is skipped for
  * a few seconds and the request (which no worker accepted) is tried on the next one. A request a worker
- * may have started is never retried. Every answer is mapped to an image or an {@link ApiProblem}.
+ * may have started is never retried. Every answer is mapped to an image or an {@link ApiProblem}
+ * ({@link WorkerAnswers}). The direct mode's dispatch: absent in the Redis mode, where {@link RedisDispatch} takes
+ * its place and {@code PERCHANCE_WORKER_URL} is not needed.
  */
 @Component
-public class WorkerPool implements DisposableBean {
+@ConditionalOnBooleanProperty(name = RedisModeEnvironment.ENABLED, havingValue = false, matchIfMissing = true)
+public class WorkerPool implements WorkerDispatch, DisposableBean {
 
 	private static final Logger logger = LoggerFactory.getLogger(WorkerPool.class);
 
 	/** Images are 100 KB to 1 MB; leave room without letting a broken worker exhaust memory. */
 	static final int MAX_IMAGE_BYTES = 16 * 1024 * 1024;
-
-	/** Worker problems passed on to the caller with their own status, type and detail. */
-	private static final Set<Integer> PASSED_ON = Set.of(422, 429, 502, 503, 504);
 
 	private static final byte[] EMPTY = new byte[0];
 
@@ -80,6 +81,8 @@ public class WorkerPool implements DisposableBean {
 	private final WebClient webClient;
 
 	private final JsonMapper jsonMapper;
+
+	private final WorkerAnswers answers;
 
 	private final MeterRegistry meters;
 
@@ -110,6 +113,7 @@ public class WorkerPool implements DisposableBean {
 			WebClient.Builder webClientBuilder) {
 		this.settings = properties.worker();
 		this.jsonMapper = jsonMapper;
+		this.answers = new WorkerAnswers(jsonMapper, this.settings.retryAfter());
 		this.meters = meters;
 		this.callTimers = Timer.builder("imagegen.worker.requests")
 			.description("Generation calls from the API to a worker")
@@ -142,6 +146,7 @@ public class WorkerPool implements DisposableBean {
 	 * Whether {@code PERCHANCE_WORKER_URL} names at least one worker.
 	 * @return {@code true} if generations can be forwarded
 	 */
+	@Override
 	public boolean configured() {
 		return !this.endpoints.isEmpty();
 	}
@@ -185,6 +190,7 @@ public class WorkerPool implements DisposableBean {
 	 * @param progress told each progress event, or {@code null} to open no stream (synchronous callers)
 	 * @return the checked image, or an {@link ApiProblem} error
 	 */
+	@Override
 	public Mono<WorkerImage> generate(WorkerRequest request, MediaType expected, String requestId,
 			Consumer<String> onWorker, ProgressListener progress) {
 		if (!configured()) {
@@ -195,9 +201,20 @@ public class WorkerPool implements DisposableBean {
 	}
 
 	/**
+	 * {@inheritDoc} In the direct mode identical requests share one generation within this replica only (the
+	 * generator's {@code SingleFlight}), so the fingerprint is not needed here.
+	 */
+	@Override
+	public Mono<WorkerImage> generate(WorkerRequest request, MediaType expected, String requestId,
+			Consumer<String> onWorker, ProgressListener progress, String fingerprint) {
+		return generate(request, expected, requestId, onWorker, progress);
+	}
+
+	/**
 	 * The problem for "no worker configured".
 	 * @return a 503 {@code worker-not-configured} problem that says what to set
 	 */
+	@Override
 	public ApiProblem notConfigured() {
 		return ApiProblem
 			.of(ProblemTypes.WORKER_NOT_CONFIGURED, 503, "No worker configured",
@@ -266,21 +283,12 @@ public class WorkerPool implements DisposableBean {
 
 	private WorkerProgress parseProgress(String data) {
 		try {
-			JsonNode node = this.jsonMapper.readTree(data);
-			if (!node.path("phase").isString()) {
-				return null;
-			}
-			return new WorkerProgress(node.path("phase").stringValue(), intOrNull(node.path("queuePosition")),
-					intOrNull(node.path("upstreamQueuePosition")));
+			return WorkerAnswers.progress(this.jsonMapper.readTree(data));
 		}
 		catch (JacksonException ex) {
 			// An unreadable event is skipped: progress is advisory.
 			return null;
 		}
-	}
-
-	private static Integer intOrNull(JsonNode node) {
-		return (node.isIntegralNumber() && node.canConvertToInt() && node.intValue() >= 0) ? node.intValue() : null;
 	}
 
 	/** Least in-flight first, workers in their skip period last; ties rotate so that load spreads. */
@@ -352,106 +360,14 @@ public class WorkerPool implements DisposableBean {
 	private Mono<WorkerImage> read(WorkerEndpoint endpoint, ClientResponse response, MediaType expected) {
 		int status = response.statusCode().value();
 		MediaType declared = response.headers().contentType().orElse(null);
-		if (status == 200) {
-			return response.bodyToMono(byte[].class)
-				.defaultIfEmpty(EMPTY)
-				.map((bytes) -> checkedImage(endpoint, response, declared, bytes, expected));
-		}
 		if (status == 401 || status == 403) {
-			return response.releaseBody()
-				.then(Mono.error(ApiProblem.of(ProblemTypes.WORKER_AUTH_FAILED, 502, "Worker rejected the API's credentials",
-						"The worker refused this API's token (HTTP " + status + "). The operator must set WORKER_TOKEN "
-								+ "to the same value on the API and the worker.")));
+			return response.releaseBody().then(Mono.error(WorkerAnswers.authFailed(status)));
 		}
-		String retryAfter = response.headers().asHttpHeaders().getFirst(HttpHeaders.RETRY_AFTER);
+		HttpHeaders headers = response.headers().asHttpHeaders();
 		return response.bodyToMono(byte[].class)
 			.defaultIfEmpty(EMPTY)
-			.flatMap((bytes) -> Mono.error(workerProblem(status, declared, bytes, retryAfter)));
-	}
-
-	private WorkerImage checkedImage(WorkerEndpoint endpoint, ClientResponse response, MediaType declared, byte[] bytes,
-			MediaType expected) {
-		if (bytes.length == 0) {
-			throw badResponse("The worker answered 200 with an empty body instead of an image.");
-		}
-		MediaType actual = ImageSignatures.sniff(bytes);
-		if (actual == null) {
-			throw badResponse("The worker answered 200 but the body is not a PNG or JPEG image"
-					+ ((declared != null) ? " (declared " + declared + ")." : "."));
-		}
-		if (declared == null || !declared.equalsTypeAndSubtype(actual)) {
-			throw badResponse("The worker declared " + ((declared != null) ? declared : "no Content-Type")
-					+ " but sent " + actual + " bytes.");
-		}
-		if (!actual.equalsTypeAndSubtype(expected)) {
-			throw badResponse("The worker sent " + actual + " although " + expected + " was requested.");
-		}
-		return new WorkerImage(bytes, actual, seedOf(response.headers().asHttpHeaders().getFirst("X-Seed")),
-				endpoint.url());
-	}
-
-	private static Long seedOf(String header) {
-		if (header == null) {
-			return null;
-		}
-		try {
-			long seed = Long.parseLong(header.trim());
-			return (seed >= 0 && seed <= Integer.MAX_VALUE) ? seed : null;
-		}
-		catch (NumberFormatException ex) {
-			return null;
-		}
-	}
-
-	private ApiProblem workerProblem(int status, MediaType declared, byte[] bytes, String retryAfterHeader) {
-		JsonNode problem = null;
-		if (declared != null && bytes.length > 0 && (declared.isCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
-				|| declared.isCompatibleWith(MediaType.APPLICATION_JSON))) {
-			try {
-				JsonNode node = this.jsonMapper.readTree(bytes);
-				if (node.isObject() && node.path("type").isString() && !node.path("type").stringValue().isBlank()) {
-					problem = node;
-				}
-			}
-			catch (JacksonException ex) {
-				// Unreadable: reported below as a bad worker response.
-			}
-		}
-		if (problem == null) {
-			return badResponse("The worker answered HTTP " + status + " without a problem description.");
-		}
-		String type = problem.path("type").stringValue();
-		String title = problem.path("title").isString() ? problem.path("title").stringValue() : "Worker error";
-		String detail = problem.path("detail").isString() ? problem.path("detail").stringValue() : title;
-		if (status == 400) {
-			// The API validates every field by the worker's own rules: a worker 400 means the API let bad
-			// input through (or the two disagree, e.g. on MAX_PROMPT_LENGTH). A bug to fix, not the caller's.
-			logger.error("Worker rejected a request the API had validated: HTTP 400 {}: {}", type, detail);
-			return badResponse("The worker refused a request this API accepted; the operator has been alerted "
-					+ "through the log. Quote the request id when reporting it.");
-		}
-		if (!PASSED_ON.contains(status)) {
-			return badResponse("The worker answered HTTP " + status + " (" + type + "): " + detail);
-		}
-		ApiProblem passedOn = ApiProblem.of(type, status, title, detail);
-		Duration retryAfter = retryAfterOf(retryAfterHeader);
-		if (retryAfter == null && (status == 503 || status == 429)) {
-			retryAfter = this.settings.retryAfter();
-		}
-		return (retryAfter != null) ? passedOn.withRetryAfter(retryAfter) : passedOn;
-	}
-
-	private static Duration retryAfterOf(String header) {
-		if (header == null) {
-			return null;
-		}
-		try {
-			long seconds = Long.parseLong(header.trim());
-			return (seconds >= 0) ? Duration.ofSeconds(Math.max(1, seconds)) : null;
-		}
-		catch (NumberFormatException ex) {
-			return null;
-		}
+			.map((bytes) -> this.answers.read(status, declared, bytes, headers.getFirst(HttpHeaders.RETRY_AFTER),
+					headers.getFirst("X-Seed"), endpoint.url(), expected));
 	}
 
 	/** A connection no worker accepted: the request was never sent, so another worker may take it. */
@@ -489,7 +405,7 @@ public class WorkerPool implements DisposableBean {
 	}
 
 	private static ApiProblem badResponse(String detail) {
-		return ApiProblem.of(ProblemTypes.BAD_WORKER_RESPONSE, 502, "Bad worker response", detail);
+		return WorkerAnswers.badResponse(detail);
 	}
 
 	/** The budget sent to the worker: this call's timeout less the margin, never below one second. */

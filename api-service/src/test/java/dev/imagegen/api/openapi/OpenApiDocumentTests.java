@@ -195,6 +195,16 @@ class OpenApiDocumentTests {
 	}
 
 	@Test
+	void theRedisModesProblemsAreListedForGenerate() {
+		for (String method : new String[] { "get", "post" }) {
+			JsonNode responses = document().path("paths").path("/generate").path(method).path("responses");
+			assertThat(responses.path("503").toString()).as(method)
+				.contains(ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL, ProblemTypes.WORKER_UNAVAILABLE);
+			assertThat(responses.path("504").toString()).as(method).contains(ProblemTypes.DEADLINE_EXCEEDED);
+		}
+	}
+
+	@Test
 	void everyDocumentedProblemTypeExistsInCode() throws IllegalAccessException {
 		Set<String> known = new HashSet<>();
 		for (Field field : ProblemTypes.class.getFields()) {

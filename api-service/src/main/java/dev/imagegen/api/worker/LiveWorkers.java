@@ -1,0 +1,141 @@
+package dev.imagegen.api.worker;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.imagegen.api.redis.RedisModeEnvironment;
+import dev.imagegen.api.redis.RedisProperties;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.ScanOptions;
+import org.springframework.stereotype.Component;
+
+/**
+ * Redis mode: the workers alive now, read from their heartbeat keys {@code P:worker:{workerId}} (docs/architecture.md
+ * "Scale-out on Redis"; a key lives {@code WORKER_HEARTBEAT_TIMEOUT} after its worker's last heartbeat, so a dead
+ * worker drops out by itself). Read with {@code SCAN} (never {@code KEYS}, which blocks Redis) and cached for a second:
+ * the dispatch asks on every generation (for the backlog bound) and a monitor may poll {@code /health} often.
+ */
+@Component
+@ConditionalOnBooleanProperty(RedisModeEnvironment.ENABLED)
+public class LiveWorkers {
+
+	/** How long one reading is reused: short against the heartbeat timeout, long against a request rate. */
+	static final Duration CACHE_TTL = Duration.ofSeconds(1);
+
+	private final ReactiveStringRedisTemplate redis;
+
+	private final JsonMapper jsonMapper;
+
+	private final String pattern;
+
+	private final Duration timeout;
+
+	private final Mono<List<LiveWorker>> cached;
+
+	LiveWorkers(ReactiveStringRedisTemplate redis, RedisProperties properties, JsonMapper jsonMapper,
+			RedisCommandTimeout timeout) {
+		this.redis = redis;
+		this.jsonMapper = jsonMapper;
+		this.pattern = globEscaped(properties.key("worker", "")) + "*";
+		this.timeout = timeout.duration();
+		this.cached = read().cache((workers) -> CACHE_TTL, (failure) -> Duration.ZERO, () -> Duration.ZERO);
+	}
+
+	/**
+	 * The live workers, sorted by id; at most a second old.
+	 * @return the workers, or an error when Redis did not answer
+	 */
+	public Mono<List<LiveWorker>> list() {
+		return this.cached;
+	}
+
+	/**
+	 * The browser sessions of all live workers together, the unit of the backlog bound.
+	 * @return the number of sessions, or an error when Redis did not answer
+	 */
+	public Mono<Integer> sessions() {
+		return list().map((workers) -> workers.stream().mapToInt(LiveWorker::sessions).sum());
+	}
+
+	private Mono<List<LiveWorker>> read() {
+		return this.redis.scan(ScanOptions.scanOptions().match(this.pattern).count(100).build())
+			.collectList()
+			.flatMap((keys) -> keys.isEmpty() ? Mono.just(List.<String>of()) : this.redis.opsForValue().multiGet(keys))
+			.map(this::parse)
+			.timeout(this.timeout)
+			// Off the event loop: until Lettuce has connected once, Spring Data Redis connects blocking.
+			.subscribeOn(Schedulers.boundedElastic());
+	}
+
+	private List<LiveWorker> parse(List<String> values) {
+		List<LiveWorker> workers = new ArrayList<>();
+		for (String value : values) {
+			LiveWorker worker = (value != null) ? parse(value) : null;
+			if (worker != null) {
+				workers.add(worker);
+			}
+		}
+		workers.sort(Comparator.comparing(LiveWorker::id));
+		return List.copyOf(workers);
+	}
+
+	private LiveWorker parse(String value) {
+		try {
+			JsonNode node = this.jsonMapper.readTree(value);
+			if (!node.path("id").isString()) {
+				return null;
+			}
+			JsonNode health = node.path("health");
+			int sessions = health.path("sessions").isArray() ? health.path("sessions").size() : 0;
+			String status = health.path("status").isString() ? health.path("status").stringValue() : "UNKNOWN";
+			String heartbeatAt = node.path("heartbeatAt").isString() ? node.path("heartbeatAt").stringValue() : null;
+			return new LiveWorker(node.path("id").stringValue(), status, heartbeatAt, sessions);
+		}
+		catch (JacksonException ex) {
+			// A heartbeat this API cannot read counts as no worker: it is not one this version can talk to.
+			return null;
+		}
+	}
+
+	/** {@code SCAN MATCH} takes a glob: a prefix with {@code *}, {@code ?} or brackets must match only itself. */
+	static String globEscaped(String literal) {
+		StringBuilder escaped = new StringBuilder();
+		for (char c : literal.toCharArray()) {
+			if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+				escaped.append('\\');
+			}
+			escaped.append(c);
+		}
+		return escaped.toString();
+	}
+
+	/**
+	 * One live worker as its heartbeat describes it.
+	 *
+	 * @param id the worker's id
+	 * @param status the status of the worker's own {@code /health} ({@code UP}, {@code DEGRADED}, {@code DOWN})
+	 * @param heartbeatAt when it last wrote its heartbeat (ISO-8601, the worker's clock)
+	 * @param sessions its browser sessions
+	 */
+	public record LiveWorker(String id, String status, String heartbeatAt, int sessions) {
+
+		/**
+		 * Whether the worker can take generations.
+		 * @return {@code true} for UP and DEGRADED
+		 */
+		public boolean usable() {
+			return "UP".equals(this.status) || "DEGRADED".equals(this.status);
+		}
+
+	}
+
+}
