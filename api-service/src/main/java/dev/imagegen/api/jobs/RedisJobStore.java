@@ -10,10 +10,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 import io.lettuce.core.RedisException;
 import io.micrometer.core.instrument.Counter;
@@ -39,7 +37,6 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.core.ReactiveRedisTemplate;
-import org.springframework.data.redis.core.ZSetOperations;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
@@ -138,6 +135,26 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			return 1
 			""", Long.class);
 
+	/**
+	 * One heartbeat of a replica: its key, the leases of the jobs it runs, and which of them have ended in Redis
+	 * meanwhile (cancelled through another replica: pub/sub may lose that message, this does not). KEYS: heartbeat,
+	 * index. ARGV: replica id, heartbeat ms, lease score, job key prefix, then the ids. Answers the ended ids.
+	 */
+	private static final RedisScript<List> BEAT = RedisScript.of("""
+			redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+			local ended = {}
+			for i = 5, #ARGV do
+			  local terminal = redis.call('HGET', ARGV[4] .. ARGV[i], 'terminal')
+			  if terminal == '1' then
+			    ended[#ended + 1] = ARGV[i]
+			  else
+			    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[i])
+			  end
+			end
+			ended[#ended + 1] = tostring(redis.call('ZCARD', KEYS[2]))
+			return ended
+			""", List.class);
+
 	private static final long SAVED = 1;
 
 	private static final long ENDED_ELSEWHERE = -1;
@@ -166,6 +183,8 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	private final Map<String, Owned> owned = new ConcurrentHashMap<>();
 
 	private final Sinks.Many<String> cancelRequests = Sinks.many().multicast().onBackpressureBuffer();
+
+	private final Sinks.One<Void> listening = Sinks.one();
 
 	private final AtomicLong held = new AtomicLong();
 
@@ -215,9 +234,20 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			}))
 			.subscribe();
 		this.cancelListener = Flux.defer(() -> container()
-			.flatMapMany((listeners) -> listeners.receive(ChannelTopic.of(cancelChannel()))))
+			.flatMap((listeners) -> listeners.receiveLater(ChannelTopic.of(cancelChannel())))
+			.doOnNext((subscribed) -> this.listening.tryEmitEmpty())
+			.flatMapMany((messages) -> messages))
 			.retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(500)).maxBackoff(Duration.ofSeconds(5)))
 			.subscribe((message) -> requestCancel(message.getMessage()));
+	}
+
+	/**
+	 * Completes once this replica listens for cancellations made elsewhere (for tests: a request published before
+	 * that reaches the owner only through its next heartbeat).
+	 * @return completion
+	 */
+	Mono<Void> listening() {
+		return this.listening.asMono();
 	}
 
 	/** @return this replica's id in {@code P:api:{replicaId}} and in its jobs' {@code owner} field */
@@ -403,7 +433,10 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	}
 
 	@Override
-	public void destroy() {
+	public synchronized void destroy() {
+		if (this.heartbeat.isDisposed()) {
+			return;
+		}
 		this.heartbeat.dispose();
 		this.cancelListener.dispose();
 		this.cancelRequests.tryEmitComplete();
@@ -416,7 +449,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 		}
 		ReactiveRedisMessageListenerContainer listeners = this.container;
 		if (listeners != null) {
-			listeners.destroy();
+			listeners.destroyLater().subscribe(null, (ex) -> logger.debug("Closing job subscriptions: {}", ex.toString()));
 		}
 	}
 
@@ -550,15 +583,19 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	// The owner's side: heartbeat, leases, cancellations from elsewhere.
 
 	private Mono<Void> beat() {
-		Mono<Boolean> alive = this.redis.opsForValue()
-			.set(heartbeatKey(this.replicaId), JobHash.utf8(this.replicaId), this.properties.ownerHeartbeat());
-		Set<ZSetOperations.TypedTuple<byte[]>> leases = this.owned.keySet()
-			.stream()
-			.map((id) -> ZSetOperations.TypedTuple.of(JobHash.utf8(id),
-					(double) (this.clock.millis() + lease().toMillis())))
-			.collect(Collectors.toSet());
-		Mono<Long> renewed = leases.isEmpty() ? Mono.empty() : this.redis.opsForZSet().addAll(indexKey(), leases);
-		return alive.then(renewed).then(this.redis.opsForZSet().size(indexKey())).doOnNext(this.held::set).then();
+		List<Object> args = new ArrayList<>(List.of(this.replicaId, this.properties.ownerHeartbeat().toMillis(),
+				this.clock.millis() + lease().toMillis(), this.keys.key("job", "")));
+		args.addAll(this.owned.keySet());
+		return this.redis.execute(BEAT, List.of(heartbeatKey(this.replicaId), indexKey()), JobHash.args(args))
+			.next()
+			.doOnNext((answer) -> {
+				// The last element is the index's size; the others are jobs that ended elsewhere.
+				for (int i = 0; i < answer.size() - 1; i++) {
+					requestCancel(text((byte[]) answer.get(i)));
+				}
+				this.held.set(Long.parseLong(text((byte[]) answer.get(answer.size() - 1))));
+			})
+			.then();
 	}
 
 	private void requestCancel(String id) {
