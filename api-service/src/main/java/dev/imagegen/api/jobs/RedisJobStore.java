@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.lettuce.core.RedisException;
@@ -63,8 +64,10 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	/**
 	 * Holds a new job when the index allows: entries whose score has passed leave the index first (a running job
 	 * whose lease lapsed, because its replica is gone, gets the retention of an ended one, so that it cannot stay
-	 * for ever). KEYS: job hash, index. ARGV: now, MAX_JOBS, lease score, id, retention ms, job key prefix, image
-	 * key prefix, then field/value pairs. Answers 1 when held, 0 when full.
+	 * for ever). The owner's heartbeat is renewed with it: a replica that writes is alive, also right after Redis
+	 * came back empty. KEYS: job hash, index, heartbeat. ARGV: now, MAX_JOBS, lease score, id, retention ms, job
+	 * key prefix, image key prefix, heartbeat ms, replica id, then field/value pairs. Answers 1 when held, 0 when
+	 * full.
 	 */
 	private static final RedisScript<Long> ADD = RedisScript.of("""
 			local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
@@ -83,8 +86,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			  return 0
 			end
 			redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+			redis.call('SET', KEYS[3], ARGV[9], 'PX', ARGV[8])
 			local fields = {}
-			for i = 8, #ARGV do
+			for i = 10, #ARGV do
 			  fields[#fields + 1] = ARGV[i]
 			end
 			redis.call('HSET', KEYS[1], unpack(fields))
@@ -94,9 +98,10 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	/**
 	 * Saves one state and publishes it. A state is never saved over an ended one (answers -1), nor over a newer one,
 	 * nor, for a compare-and-set, over another version than the expected one (answers 0). An ended state gets the
-	 * retention TTL on the hash and the image; a running one none. KEYS: job hash, job image, index. ARGV: version,
-	 * expected version or '', terminal '1'/'0', retention ms, index score, id, channel, message, number of hash
-	 * fields n, n field/value pairs, then the image's field/value pairs.
+	 * retention TTL on the hash and the image; a running one none. The owner's own writes renew its heartbeat.
+	 * KEYS: job hash, job image, index, heartbeat. ARGV: version, expected version or '', terminal '1'/'0',
+	 * retention ms, index score, id, channel, message, heartbeat ms or '' (not the owner), replica id, number of
+	 * hash fields n, n field/value pairs, then the image's field/value pairs.
 	 */
 	private static final RedisScript<Long> SAVE = RedisScript.of("""
 			if redis.call('HGET', KEYS[1], 'terminal') == '1' then
@@ -110,17 +115,20 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			elseif current and tonumber(current) >= tonumber(ARGV[1]) then
 			  return 0
 			end
-			local n = tonumber(ARGV[9])
+			if ARGV[9] ~= '' then
+			  redis.call('SET', KEYS[4], ARGV[10], 'PX', ARGV[9])
+			end
+			local n = tonumber(ARGV[11])
 			local fields = {}
-			for i = 10, 9 + 2 * n do
+			for i = 12, 11 + 2 * n do
 			  fields[#fields + 1] = ARGV[i]
 			end
 			redis.call('HSET', KEYS[1], unpack(fields))
 			if ARGV[3] == '1' then
 			  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-			  if #ARGV > 9 + 2 * n then
+			  if #ARGV > 11 + 2 * n then
 			    local image = {}
-			    for i = 10 + 2 * n, #ARGV do
+			    for i = 12 + 2 * n, #ARGV do
 			      image[#image + 1] = ARGV[i]
 			    end
 			    redis.call('DEL', KEYS[2])
@@ -154,6 +162,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			ended[#ended + 1] = tostring(redis.call('ZCARD', KEYS[2]))
 			return ended
 			""", List.class);
+
+	/** The longest a caller waits for a job's states to reach Redis: Lettuce's command timeout and a margin. */
+	private static final Duration SAVED_WAIT = Duration.ofSeconds(3);
 
 	private static final long SAVED = 1;
 
@@ -262,12 +273,13 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			long now = this.clock.millis();
 			List<Object> args = new ArrayList<>(List.of(now, this.properties.maxJobs(), now + lease().toMillis(),
 					job.id(), this.properties.retention().toMillis(), this.keys.key("job", ""),
-					this.keys.key("jobimage", "")));
+					this.keys.key("jobimage", ""), this.properties.ownerHeartbeat().toMillis(), this.replicaId));
 			this.hash.fields(first, this.replicaId).forEach((field, value) -> {
 				args.add(field);
 				args.add(value);
 			});
-			return this.redis.execute(ADD, List.of(jobKey(job.id()), indexKey()), JobHash.args(args))
+			return this.redis
+				.execute(ADD, List.of(jobKey(job.id()), indexKey(), heartbeatKey(this.replicaId)), JobHash.args(args))
 				.next()
 				.flatMap((result) -> (result == SAVED) ? Mono.fromRunnable(() -> own(job, first))
 						: Mono.error(tooManyJobs()));
@@ -352,7 +364,8 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	@Override
 	public Mono<Void> saved(Job job) {
 		Owned entry = this.owned.get(job.id());
-		return (entry != null) ? entry.tail().onErrorMap(RedisJobStore::unavailable) : Mono.empty();
+		// The chain retries while Redis is down; the caller waits no longer than a command would.
+		return (entry != null) ? entry.tail().timeout(SAVED_WAIT).onErrorMap(RedisJobStore::unavailable) : Mono.empty();
 	}
 
 	@Override
@@ -557,8 +570,11 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			Map<String, byte[]> image, String message) {
 		long now = this.clock.millis();
 		long score = now + (terminal ? this.properties.retention() : lease()).toMillis();
+		// Only the owner's writes (no expected version) renew its heartbeat.
+		String heartbeat = expected.isEmpty() ? Long.toString(this.properties.ownerHeartbeat().toMillis()) : "";
 		List<Object> args = new ArrayList<>(List.of(version, expected, terminal ? "1" : "0",
-				this.properties.retention().toMillis(), score, id, eventsChannel(id), message, fields.size()));
+				this.properties.retention().toMillis(), score, id, eventsChannel(id), message, heartbeat,
+				this.replicaId, fields.size()));
 		fields.forEach((field, value) -> {
 			args.add(field);
 			args.add(value);
@@ -569,7 +585,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 				args.add(value);
 			});
 		}
-		return this.redis.execute(SAVE, List.of(jobKey(id), imageKey(id), indexKey()), JobHash.args(args)).next();
+		return this.redis
+			.execute(SAVE, List.of(jobKey(id), imageKey(id), indexKey(), heartbeatKey(this.replicaId)), JobHash.args(args))
+			.next();
 	}
 
 	private void endedHere(JobStatus status) {
@@ -665,7 +683,8 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	/** Any failure of Redis is the one answer the Redis mode gives for it; the cause goes to the log. */
 	static Throwable unavailable(Throwable failure) {
-		if (failure instanceof DataAccessException || failure instanceof RedisException) {
+		if (failure instanceof DataAccessException || failure instanceof RedisException
+				|| failure instanceof TimeoutException) {
 			logger.warn("Redis failed for a jobs route: {}", failure.toString());
 			return RedisUnavailable.problem();
 		}
