@@ -175,6 +175,13 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	private static final SecureRandom RANDOM = new SecureRandom();
 
+	/**
+	 * Where commands are issued from. Lettuce's shared connection is opened by the first command that needs it,
+	 * synchronously on the calling thread; while Redis is unreachable that would hold an event loop for the connect
+	 * timeout. Issued from here, a command never runs on an event loop; its answer still arrives asynchronously.
+	 */
+	private static final reactor.core.scheduler.Scheduler OFF_LOOP = Schedulers.boundedElastic();
+
 	private final ReactiveRedisConnectionFactory factory;
 
 	private final ReactiveRedisTemplate<String, byte[]> redis;
@@ -239,7 +246,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 		Duration beat = properties.ownerHeartbeat().dividedBy(3);
 		this.heartbeat = Flux.interval(Duration.ZERO, beat)
 			.onBackpressureDrop()
-			.concatMap((tick) -> beat().onErrorResume((ex) -> {
+			.concatMap((tick) -> beat().subscribeOn(OFF_LOOP).onErrorResume((ex) -> {
 				logger.debug("Job heartbeat failed: {}", ex.toString());
 				return Mono.empty();
 			}))
@@ -283,7 +290,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 				.next()
 				.flatMap((result) -> (result == SAVED) ? Mono.fromRunnable(() -> own(job, first))
 						: Mono.error(tooManyJobs()));
-		}).then().onErrorMap(RedisJobStore::unavailable)
+		}).then().subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable)
 			// The job's generation starts where this completes: on a parallel thread, not on Lettuce's I/O thread.
 			.publishOn(Schedulers.parallel());
 	}
@@ -308,7 +315,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	@Override
 	public Mono<JobView> find(String id) {
-		return read(id).flatMap(this::resolveIfOrphaned).onErrorMap(RedisJobStore::unavailable);
+		return read(id).flatMap(this::resolveIfOrphaned).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
 	}
 
 	@Override
@@ -334,7 +341,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 					}))
 				.filter((job) -> shown.getAndAccumulate(job.version(), Math::max) < job.version())
 				.takeUntil(JobView::terminal);
-		}).onErrorMap(RedisJobStore::unavailable);
+		}).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
 	}
 
 	@Override
@@ -358,7 +365,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			boolean hit = values.get(1) != null && Boolean.parseBoolean(text(values.get(1)));
 			Duration age = Duration.ofSeconds((values.get(2) != null) ? Long.parseLong(text(values.get(2))) : 0);
 			return Mono.just(new ImageGenerator.Generated(job.request().withSeed(seed), stored, fingerprint, hit, age));
-		}).onErrorMap(RedisJobStore::unavailable);
+		}).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
 	}
 
 	@Override
@@ -370,7 +377,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	@Override
 	public Mono<JobView> cancelElsewhere(String id) {
-		return cancelElsewhere(id, CAS_ATTEMPTS).onErrorMap(RedisJobStore::unavailable);
+		return cancelElsewhere(id, CAS_ATTEMPTS).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
 	}
 
 	private Mono<JobView> cancelElsewhere(String id, int attempts) {
@@ -427,7 +434,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			return this.redis.delete(jobKey(job.id()))
 				.then(this.redis.opsForZSet().remove(indexKey(), JobHash.utf8(job.id())))
 				.then();
-		}).onErrorMap(RedisJobStore::unavailable);
+		}).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
 	}
 
 	@Override
@@ -739,6 +746,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			return Mono.defer(() -> save(this.job.id(), snapshot.version(), "", snapshot.terminal(),
 					RedisJobStore.this.hash.fields(snapshot, RedisJobStore.this.replicaId), image,
 					RedisJobStore.this.hash.message(snapshot.json(), snapshot.version(), retryAfter)))
+				.subscribeOn(OFF_LOOP)
 				.retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
 					.maxBackoff(Duration.ofSeconds(5))
 					.filter((ex) -> this.job.latest().version() == snapshot.version()
