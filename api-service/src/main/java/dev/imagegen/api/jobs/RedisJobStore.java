@@ -505,7 +505,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	private Mono<JobView> resolve(Stored stored) {
 		Instant now = this.clock.instant();
 		if (stored.generation() == null) {
-			ApiProblem lost = ApiProblem.of(ProblemTypes.WORKER_UNAVAILABLE, 503, "Job lost",
+			ApiProblem lost = ApiProblem.of(ProblemTypes.WORKER_UNAVAILABLE, 503, "Worker unavailable",
 					"The API replica that held this job stopped before the job reached a worker; submit it again.")
 				.withRetryAfter(RedisUnavailable.RETRY_AFTER);
 			return endOrphan(stored, JobStatus.FAILED, JobHash.ended(stored.view(), JobStatus.FAILED, now, null, lost),
