@@ -96,6 +96,9 @@ final class JobService implements AsyncGenerations {
 	public Mono<ResponseEntity<byte[]>> submit(ServerWebExchange exchange, GenerateRequest request) {
 		return start(request, exchange.getAttribute(ClientIdentity.ATTRIBUTE),
 				AsyncGenerations.noCache(exchange.getRequest().getHeaders()))
+			// A job can change before the answer (a cached image ends it at once): what the 202 shows, every replica
+			// reads from then on.
+			.flatMap((job) -> this.store.saved(job).thenReturn(job))
 			.map((job) -> ResponseEntity.status(HttpStatus.ACCEPTED)
 				.header(HttpHeaders.LOCATION, "/jobs/" + job.id())
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")

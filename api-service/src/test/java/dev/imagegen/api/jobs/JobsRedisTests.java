@@ -52,7 +52,8 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=30s", "imagegen.jobs.max-running=1",
 				"imagegen.jobs.keep-alive=300ms", "imagegen.jobs.poll=300ms", "imagegen.jobs.owner-heartbeat=3s",
-				"imagegen.clients.trusted-proxies=127.0.0.1,::1", "ANON_MAX_CONCURRENT=2" })
+				"imagegen.clients.trusted-proxies=127.0.0.1,::1", "ANON_MAX_CONCURRENT=2",
+				"IMAGE_CACHE_SIZE=16MB" })
 @AutoConfigureWebTestClient(timeout = "30s")
 @DirtiesContext
 class JobsRedisTests {
@@ -150,11 +151,15 @@ class JobsRedisTests {
 	}
 
 	private String submit(String prompt) {
+		return submitBody("{\"prompt\":\"" + prompt + "\"}");
+	}
+
+	private String submitBody(String body) {
 		EntityExchangeResult<byte[]> result = this.client.post()
 			.uri("/jobs")
 			.contentType(MediaType.APPLICATION_JSON)
 			.header("X-Forwarded-For", this.clientIp)
-			.bodyValue("{\"prompt\":\"" + prompt + "\"}")
+			.bodyValue(body)
 			.exchange()
 			.expectStatus()
 			.isAccepted()
@@ -232,6 +237,28 @@ class JobsRedisTests {
 			.expectBody()
 			.returnResult();
 		assertThat(image.getResponseBody()).isEqualTo(ImageFixtures.png());
+	}
+
+	@Test
+	void aJobThatSucceedsAtOnceFromTheCacheIsSucceededOnTheOtherReplicaWhenThe202Arrives() {
+		String body = "{\"prompt\":\"a cached shared fox\",\"seed\":1234}";
+		String first = submitBody(body);
+		WORKER.nextCall().answerImage(1234);
+		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.other, first).equals("succeeded"));
+		String second = submitBody(body);
+		assertThat(status(this.other, second)).isEqualTo("succeeded");
+		this.other.get()
+			.uri("/jobs/{id}/image", second)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.valueEquals("X-Cache", "HIT")
+			.expectHeader()
+			.valueEquals("X-Seed", "1234")
+			.expectHeader()
+			.exists(HttpHeaders.ETAG);
+		assertThat(WORKER.calls()).hasSize(1);
 	}
 
 	@Test
