@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -50,6 +51,9 @@ final class JobService implements AsyncGenerations {
 	static final int ID_BYTES = 18;
 
 	private static final SecureRandom RANDOM = new SecureRandom();
+
+	/** Every id this service makes has this shape (URL-safe base64); a little room for a longer one later. */
+	private static final Pattern ID_SHAPE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
 	private final ImageGenerator generator;
 
@@ -170,7 +174,18 @@ final class JobService implements AsyncGenerations {
 	 * @return the job, or the {@link ApiProblem} {@code 404 job-not-found}
 	 */
 	Mono<JobView> find(String id) {
+		if (!possibleId(id)) {
+			return Mono.error(notFound());
+		}
 		return this.store.find(id).switchIfEmpty(Mono.error(JobService::notFound));
+	}
+
+	/**
+	 * Whether a path segment can be a job id at all; anything else is unknown without asking the store (in the
+	 * Redis mode: without a round trip, and without odd text in a key name).
+	 */
+	private static boolean possibleId(String id) {
+		return ID_SHAPE.matcher(id).matches();
 	}
 
 	/**
@@ -179,6 +194,9 @@ final class JobService implements AsyncGenerations {
 	 * @return the states, or the {@link ApiProblem} {@code 404 job-not-found} before any
 	 */
 	Flux<JobView> changes(String id) {
+		if (!possibleId(id)) {
+			return Flux.error(notFound());
+		}
 		return this.store.changes(id).switchIfEmpty(Mono.error(JobService::notFound));
 	}
 
@@ -197,6 +215,9 @@ final class JobService implements AsyncGenerations {
 	 * @return the job after the cancellation
 	 */
 	Mono<JobView> cancel(String id) {
+		if (!possibleId(id)) {
+			return Mono.error(notFound());
+		}
 		return Mono.defer(() -> {
 			Optional<Job> mine = this.store.owned(id);
 			if (mine.isPresent()) {
