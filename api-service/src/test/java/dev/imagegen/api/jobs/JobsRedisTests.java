@@ -30,6 +30,7 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
@@ -292,6 +293,30 @@ class JobsRedisTests {
 			.expectBody()
 			.jsonPath("$.type")
 			.isEqualTo(PROBLEMS + "job-cancelled");
+	}
+
+	@Test
+	void aJobRefusedByClientLimitsLeavesNothingInRedis() {
+		StringRedisTemplate plain = new StringRedisTemplate(this.otherConnections);
+		String index = this.redisProperties.key("jobs");
+		long before = plain.opsForZSet().zCard(index);
+		String first = submit("one fox");
+		String second = submit("two foxes");
+		this.client.post()
+			.uri("/jobs")
+			.contentType(MediaType.APPLICATION_JSON)
+			.header("X-Forwarded-For", this.clientIp)
+			.bodyValue("{\"prompt\":\"one fox too many\"}")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(429)
+			.expectBody()
+			.jsonPath("$.type")
+			.isEqualTo(PROBLEMS + "too-many-concurrent");
+		assertThat(plain.opsForZSet().zCard(index)).isEqualTo(before + 2);
+		for (String id : new String[] { first, second }) {
+			this.other.delete().uri("/jobs/{id}", id).exchange().expectStatus().isAccepted();
+		}
 	}
 
 	@Test
