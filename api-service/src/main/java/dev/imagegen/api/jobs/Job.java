@@ -17,9 +17,11 @@ import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.worker.WorkerProgress;
 
 /**
- * One asynchronous generation and everything its routes show: status, phase, queue positions, times, and in the
- * end the image or the problem. Every change is published, in order, to the job's event stream; a subscriber
- * that arrives late gets the latest state at once. State changes are serialized on the job itself.
+ * One asynchronous generation as the replica that runs it holds it: status, phase, queue positions, times, and in
+ * the end the image or the problem. Every change is published, in order and with a growing version, as a
+ * {@link Snapshot} on the job's change stream; a subscriber that arrives late gets the latest state at once. The
+ * {@link JobStore} saves each snapshot where readers find it (in memory, or in Redis for every replica). State
+ * changes are serialized on the job itself.
  */
 final class Job {
 
@@ -57,6 +59,17 @@ final class Job {
 	private String errorRequestId;
 
 	private Disposable run;
+
+	/** Grows by one with every published state; the Redis store keeps only newer ones (docs/architecture.md). */
+	private long version;
+
+	/** Redis mode: the shared work stream's id of the generation, where its result will be found. */
+	private String generation;
+
+	/** Redis mode: when the generation's deadline passes (it can no longer succeed after that). */
+	private Instant deadline;
+
+	private Snapshot latest;
 
 	Job(String id, GenerateRequest request, ClientIdentity client, Clock clock) {
 		this.id = id;
@@ -129,6 +142,20 @@ final class Job {
 			this.queuePosition = null;
 			publish();
 		}
+	}
+
+	/**
+	 * Redis mode: the generation was added to the shared work stream (its result will be under this id).
+	 * @param generationId the {@code gen} of the stream entry
+	 * @param generationDeadline when the generation can no longer succeed
+	 */
+	synchronized void dispatchedAs(String generationId, Instant generationDeadline) {
+		if (this.status.terminal()) {
+			return;
+		}
+		this.generation = generationId;
+		this.deadline = generationDeadline;
+		publish();
 	}
 
 	/** An event of the worker's progress stream. */
@@ -222,7 +249,36 @@ final class Job {
 	}
 
 	private void publish() {
-		this.changes.tryEmitNext(new Snapshot(json(), this.status.terminal()));
+		this.version++;
+		this.latest = new Snapshot(this.version, this.status, json(), this.generation, this.deadline, this.result,
+				this.error);
+		this.changes.tryEmitNext(this.latest);
+	}
+
+	/**
+	 * The latest state.
+	 * @return the snapshot
+	 */
+	synchronized Snapshot latest() {
+		return this.latest;
+	}
+
+	/**
+	 * The latest state as readers see it.
+	 * @return the view
+	 */
+	JobView view() {
+		return view(latest());
+	}
+
+	/**
+	 * A state of this job as readers see it.
+	 * @param snapshot one of this job's snapshots
+	 * @return the view
+	 */
+	JobView view(Snapshot snapshot) {
+		return new JobView(this.id, snapshot.status(), snapshot.json(), this.request, snapshot.error(),
+				snapshot.version());
 	}
 
 	/**
@@ -269,12 +325,24 @@ final class Job {
 	}
 
 	/**
-	 * One state of the job, as published on its event stream.
+	 * One state of the job, as published on its change stream.
 	 *
+	 * @param version grows by one with every state
+	 * @param status the status at that moment
 	 * @param json the job's JSON at that moment
-	 * @param terminal whether it is the last one
+	 * @param generation Redis mode: the {@code gen} of its stream entry once dispatched, else {@code null}
+	 * @param deadline Redis mode: the generation's deadline once dispatched, else {@code null}
+	 * @param result the image once succeeded, else {@code null}
+	 * @param error the problem once failed, else {@code null}
 	 */
-	record Snapshot(Map<String, Object> json, boolean terminal) {
+	record Snapshot(long version, JobStatus status, Map<String, Object> json, String generation, Instant deadline,
+			ImageGenerator.Generated result, ApiProblem error) {
+
+		/** @return whether it is the last one */
+		boolean terminal() {
+			return this.status.terminal();
+		}
+
 	}
 
 }

@@ -2,9 +2,11 @@ package dev.imagegen.api.jobs;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -15,6 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -24,6 +27,8 @@ import dev.imagegen.api.generate.GenerateRequest;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.api.worker.ProgressListener;
+import dev.imagegen.api.worker.WorkerProgress;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -34,7 +39,9 @@ import org.springframework.web.server.ServerWebExchange;
  * Creates, runs and cancels jobs. A job runs the one generation path ({@link ImageGenerator}) with its client's
  * limits, waits for its turn in the {@link JobQueue}, follows the worker's progress, and keeps its outcome in the
  * {@link JobStore} until its retention ends. Limits are decided at submission: a request over them is answered
- * {@code 429} and no job is made.
+ * {@code 429} and no job is made. Reads go through the store, so that in the Redis mode any replica answers for
+ * a job another one runs; only the replica that runs a job can stop its generation, so a cancellation that
+ * arrives elsewhere reaches it through {@link JobStore#cancelRequests()}.
  */
 final class JobService implements AsyncGenerations {
 
@@ -44,6 +51,9 @@ final class JobService implements AsyncGenerations {
 	static final int ID_BYTES = 18;
 
 	private static final SecureRandom RANDOM = new SecureRandom();
+
+	/** Every id this service makes has this shape (URL-safe base64); a little room for a longer one later. */
+	private static final Pattern ID_SHAPE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
 	private final ImageGenerator generator;
 
@@ -57,13 +67,20 @@ final class JobService implements AsyncGenerations {
 
 	private final Meter.MeterProvider<Counter> finished;
 
+	private final Duration generationTimeout;
+
+	/**
+	 * @param generationTimeout how long a dispatched generation may take ({@code WORKER_TIMEOUT}): the deadline a
+	 * job records with its generation in the Redis mode
+	 */
 	JobService(ImageGenerator generator, JobStore store, JobQueue queue, JsonMapper jsonMapper, Clock clock,
-			MeterRegistry meters) {
+			MeterRegistry meters, Duration generationTimeout) {
 		this.generator = generator;
 		this.store = store;
 		this.queue = queue;
 		this.jsonMapper = jsonMapper;
 		this.clock = clock;
+		this.generationTimeout = generationTimeout;
 		this.finished = Counter.builder("imagegen.jobs.finished")
 			.description("Jobs that ended, by outcome (succeeded, failed, cancelled)")
 			.withRegistry(meters);
@@ -76,19 +93,21 @@ final class JobService implements AsyncGenerations {
 		Gauge.builder("imagegen.jobs.waiting", queue, JobQueue::waiting)
 			.description("Jobs waiting in the API's own queue for their turn to go to a worker")
 			.register(meters);
+		store.cancelRequests().subscribe((id) -> this.store.owned(id).ifPresent(this::cancelOwned));
 	}
 
 	@Override
 	public Mono<ResponseEntity<byte[]>> submit(ServerWebExchange exchange, GenerateRequest request) {
-		return Mono.defer(() -> {
-			Job job = start(request, exchange.getAttribute(ClientIdentity.ATTRIBUTE),
-					AsyncGenerations.noCache(exchange.getRequest().getHeaders()));
-			return Mono.just(ResponseEntity.status(HttpStatus.ACCEPTED)
+		return start(request, exchange.getAttribute(ClientIdentity.ATTRIBUTE),
+				AsyncGenerations.noCache(exchange.getRequest().getHeaders()))
+			// A job can change before the answer (a cached image ends it at once): what the 202 shows, every replica
+			// reads from then on.
+			.flatMap((job) -> this.store.saved(job).thenReturn(job))
+			.map((job) -> ResponseEntity.status(HttpStatus.ACCEPTED)
 				.header(HttpHeaders.LOCATION, "/jobs/" + job.id())
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")
 				.contentType(MediaType.APPLICATION_JSON)
-				.body(json(job)));
-		});
+				.body(json(job.view())));
 	}
 
 	/**
@@ -96,18 +115,34 @@ final class JobService implements AsyncGenerations {
 	 * @param request the validated request
 	 * @param client whose limits apply
 	 * @param fresh skip the cache lookup and single-flight ({@code Cache-Control: no-cache})
-	 * @return the started job
-	 * @throws ApiProblem {@code too-many-jobs}, or what the generation failed with before anything was queued
-	 * (client limits, no worker configured): then no job exists
+	 * @return the started job, or the {@link ApiProblem} {@code too-many-jobs} ({@code queue-unavailable} when
+	 * Redis fails), or what the generation failed with before anything was queued (client limits, no worker
+	 * configured): then no job exists
 	 */
-	Job start(GenerateRequest request, ClientIdentity client, boolean fresh) {
-		Job job = new Job(newId(), request, client, this.clock);
-		this.store.add(job);
+	Mono<Job> start(GenerateRequest request, ClientIdentity client, boolean fresh) {
+		return Mono.defer(() -> {
+			Job job = new Job(newId(), request, client, this.clock);
+			return this.store.add(job).then(Mono.defer(() -> run(job, request, client, fresh)));
+		});
+	}
+
+	private Mono<Job> run(Job job, GenerateRequest request, ClientIdentity client, boolean fresh) {
 		// A fresh id per attempt: the worker's progress stream is named by it, and the job's id stays a secret
 		// between the API and its client.
 		String attemptId = UUID.randomUUID().toString();
+		ProgressListener progress = new ProgressListener() {
+			@Override
+			public void onProgress(WorkerProgress event) {
+				job.progress(event);
+			}
+
+			@Override
+			public void onDispatched(String generationId) {
+				job.dispatchedAs(generationId, JobService.this.clock.instant().plus(JobService.this.generationTimeout));
+			}
+		};
 		ImageGenerator.Call call = new ImageGenerator.Call(client, attemptId, fresh, (worker) -> {
-		}, (work) -> this.queue.run(job, work), job::progress);
+		}, (work) -> this.queue.run(job, work), progress);
 		Thread submitter = Thread.currentThread();
 		AtomicBoolean submitting = new AtomicBoolean(true);
 		AtomicReference<Throwable> early = new AtomicReference<>();
@@ -126,39 +161,78 @@ final class JobService implements AsyncGenerations {
 		});
 		submitting.set(false);
 		if (early.get() != null) {
-			this.store.remove(job.id());
-			throw (early.get() instanceof ApiProblem problem) ? problem : problemOf(early.get(), attemptId);
+			ApiProblem problem = (early.get() instanceof ApiProblem known) ? known : problemOf(early.get(), attemptId);
+			return this.store.remove(job).onErrorResume((ex) -> Mono.empty()).then(Mono.error(problem));
 		}
 		job.attach(run);
-		return job;
+		return Mono.just(job);
 	}
 
 	/**
 	 * The job with this id.
 	 * @param id the id from the URL
-	 * @return the job
-	 * @throws ApiProblem {@code 404 job-not-found}
+	 * @return the job, or the {@link ApiProblem} {@code 404 job-not-found}
 	 */
-	Job find(String id) {
-		Optional<Job> job = this.store.find(id);
-		if (job.isEmpty()) {
-			throw ApiProblem.of(ProblemTypes.JOB_NOT_FOUND, 404, "Job not found",
-					"There is no job with this id; jobs are kept for JOB_RETENTION after they end.");
+	Mono<JobView> find(String id) {
+		if (!possibleId(id)) {
+			return Mono.error(notFound());
 		}
-		return job.get();
+		return this.store.find(id).switchIfEmpty(Mono.error(JobService::notFound));
 	}
 
 	/**
-	 * Cancels a job (nothing happens to one that has ended).
+	 * Whether a path segment can be a job id at all; anything else is unknown without asking the store (in the
+	 * Redis mode: without a round trip, and without odd text in a key name).
+	 */
+	private static boolean possibleId(String id) {
+		return ID_SHAPE.matcher(id).matches();
+	}
+
+	/**
+	 * The job's states from the current one on, completing after the terminal one.
+	 * @param id the id from the URL
+	 * @return the states, or the {@link ApiProblem} {@code 404 job-not-found} before any
+	 */
+	Flux<JobView> changes(String id) {
+		if (!possibleId(id)) {
+			return Flux.error(notFound());
+		}
+		return this.store.changes(id).switchIfEmpty(Mono.error(JobService::notFound));
+	}
+
+	/**
+	 * The image of a succeeded job.
+	 * @param job a succeeded job
+	 * @return the image, or {@code 404 job-not-found} when it expired meanwhile
+	 */
+	Mono<ImageGenerator.Generated> image(JobView job) {
+		return this.store.image(job).switchIfEmpty(Mono.error(JobService::notFound));
+	}
+
+	/**
+	 * Cancels a job (nothing happens to one that has ended), whichever replica runs it.
 	 * @param id the id from the URL
 	 * @return the job after the cancellation
 	 */
-	Job cancel(String id) {
-		Job job = find(id);
+	Mono<JobView> cancel(String id) {
+		if (!possibleId(id)) {
+			return Mono.error(notFound());
+		}
+		return Mono.defer(() -> {
+			Optional<Job> mine = this.store.owned(id);
+			if (mine.isPresent()) {
+				Job job = mine.get();
+				cancelOwned(job);
+				return this.store.saved(job).thenReturn(job.view());
+			}
+			return this.store.cancelElsewhere(id);
+		}).switchIfEmpty(Mono.error(JobService::notFound));
+	}
+
+	private void cancelOwned(Job job) {
 		if (job.cancel()) {
 			ended(job, JobStatus.CANCELLED);
 		}
-		return job;
 	}
 
 	/**
@@ -166,8 +240,13 @@ final class JobService implements AsyncGenerations {
 	 * @param job the job
 	 * @return UTF-8 bytes
 	 */
-	byte[] json(Job job) {
+	byte[] json(JobView job) {
 		return this.jsonMapper.writeValueAsBytes(job.json());
+	}
+
+	private static ApiProblem notFound() {
+		return ApiProblem.of(ProblemTypes.JOB_NOT_FOUND, 404, "Job not found",
+				"There is no job with this id; jobs are kept for JOB_RETENTION after they end.");
 	}
 
 	private void ended(Job job, JobStatus outcome) {

@@ -1,7 +1,10 @@
 package dev.imagegen.api.jobs;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -13,6 +16,7 @@ import dev.imagegen.api.generate.GenerateBodyReader;
 import dev.imagegen.api.generate.ImageAnswer;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.api.redis.RedisUnavailable;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -61,49 +65,72 @@ class JobsController {
 	}
 
 	@GetMapping("/jobs/{id}")
-	ResponseEntity<byte[]> get(@PathVariable String id) {
-		return jobAnswer(HttpStatus.OK, this.jobs.find(id));
+	Mono<ResponseEntity<byte[]>> get(@PathVariable String id) {
+		return this.jobs.find(id).map((job) -> jobAnswer(HttpStatus.OK, job));
 	}
 
 	@DeleteMapping("/jobs/{id}")
-	ResponseEntity<byte[]> cancel(@PathVariable String id) {
-		return jobAnswer(HttpStatus.ACCEPTED, this.jobs.cancel(id));
+	Mono<ResponseEntity<byte[]>> cancel(@PathVariable String id) {
+		return this.jobs.cancel(id).map((job) -> jobAnswer(HttpStatus.ACCEPTED, job));
 	}
 
 	/**
 	 * The job's states as server-sent events named {@code job}, ending after the terminal one, with a comment line
-	 * while nothing changes. A client that goes away only ends its own subscription, never the job.
+	 * while nothing changes. A client that goes away only ends its own subscription, never the job. A failure
+	 * before the first event is the route's problem answer (404, or 503 when Redis fails); a failure of the shared
+	 * store after it ends the stream with one event named {@code error} carrying the problem and a {@code retry}
+	 * of {@code Retry-After} (docs/api.md, "Jobs in the Redis mode").
 	 */
 	@GetMapping("/jobs/{id}/events")
 	Flux<ServerSentEvent<String>> events(@PathVariable String id) {
-		Job job = this.jobs.find(id);
-		Flux<Optional<Job.Snapshot>> states = job.changes().map(Optional::of);
-		Flux<Optional<Job.Snapshot>> keepAlive = Flux.interval(this.keepAlive).map((tick) -> Optional.empty());
-		return Flux.merge(states, keepAlive)
+		AtomicBoolean started = new AtomicBoolean();
+		Flux<ServerSentEvent<String>> events = this.jobs.changes(id).publish((states) -> {
+			// The keep-alive starts with the first state, so that nothing is written before the job is found; a
+			// failure reaches the stream through the states themselves, once.
+			Flux<Optional<JobView>> keepAlive = states.take(1)
+				.onErrorResume((ex) -> Flux.empty())
+				.thenMany(Flux.interval(this.keepAlive))
+				.map((tick) -> Optional.empty());
+			return Flux.merge(states.map(Optional::of), keepAlive);
+		})
 			.takeUntil((state) -> state.isPresent() && state.get().terminal())
+			.doOnNext((state) -> started.set(true))
 			.map((state) -> state
-				.map((snapshot) -> ServerSentEvent.builder(this.jsonMapper.writeValueAsString(snapshot.json()))
+				.map((job) -> ServerSentEvent.builder(this.jsonMapper.writeValueAsString(job.json()))
 					.event("job")
 					.build())
 				.orElseGet(() -> ServerSentEvent.<String>builder().comment("keep-alive").build()));
+		return events.onErrorResume((failure) -> started.get() && failure instanceof ApiProblem,
+				(failure) -> Flux.just(errorEvent((ApiProblem) failure, id)));
+	}
+
+	private ServerSentEvent<String> errorEvent(ApiProblem problem, String id) {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("type", problem.type());
+		body.put("title", problem.title());
+		body.put("status", problem.status());
+		body.put("detail", problem.detail());
+		body.put("instance", "/jobs/" + id + "/events");
+		Duration retry = (problem.retryAfter() != null) ? problem.retryAfter() : RedisUnavailable.RETRY_AFTER;
+		return ServerSentEvent.builder(this.jsonMapper.writeValueAsString(body)).event("error").retry(retry).build();
 	}
 
 	@GetMapping("/jobs/{id}/image")
-	ResponseEntity<DataBuffer> image(@PathVariable String id, ServerWebExchange exchange) {
-		Job job = this.jobs.find(id);
-		return switch (job.status()) {
-			case SUCCEEDED -> ImageAnswer.of(job.request(), job.result(), exchange.getResponse().bufferFactory());
-			case FAILED -> throw job.error();
-			case CANCELLED -> throw ApiProblem.of(ProblemTypes.JOB_CANCELLED, 409, "Job cancelled",
-					"The job was cancelled before its image was made; it has no image.");
-			default -> throw ApiProblem.of(ProblemTypes.JOB_NOT_FINISHED, 409, "Job not finished",
+	Mono<ResponseEntity<DataBuffer>> image(@PathVariable String id, ServerWebExchange exchange) {
+		return this.jobs.find(id).flatMap((job) -> switch (job.status()) {
+			case SUCCEEDED -> this.jobs.image(job)
+				.map((generated) -> ImageAnswer.of(job.request(), generated, exchange.getResponse().bufferFactory()));
+			case FAILED -> Mono.error(job.error());
+			case CANCELLED -> Mono.error(ApiProblem.of(ProblemTypes.JOB_CANCELLED, 409, "Job cancelled",
+					"The job was cancelled before its image was made; it has no image."));
+			default -> Mono.error(ApiProblem.of(ProblemTypes.JOB_NOT_FINISHED, 409, "Job not finished",
 					"The job is " + job.status().wireName() + "; its image is ready when the job has succeeded "
 							+ "(follow /jobs/" + id + "/events, or ask again after Retry-After).")
-				.withRetryAfter(NOT_FINISHED_RETRY_AFTER);
-		};
+				.withRetryAfter(NOT_FINISHED_RETRY_AFTER));
+		});
 	}
 
-	private ResponseEntity<byte[]> jobAnswer(HttpStatus status, Job job) {
+	private ResponseEntity<byte[]> jobAnswer(HttpStatus status, JobView job) {
 		return ResponseEntity.status(status)
 			.contentType(MediaType.APPLICATION_JSON)
 			.header(HttpHeaders.CACHE_CONTROL, "no-store")

@@ -19,6 +19,10 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRunning the most jobs sent to workers at once; the others wait in the API, in order, with a queue
  * position (a burst of jobs must not overflow the workers' own bounded queues)
  * @param keepAlive the interval of the comment line on an idle event stream (below the 15 s the API promises)
+ * @param ownerHeartbeat Redis mode: the lifetime of a replica's heartbeat key ({@code P:api:{replicaId}}), refreshed
+ * every third of it; a running job whose replica's key is gone is resolved by whichever replica reads it
+ * @param poll Redis mode: how often an open event stream re-reads its job from Redis, so that a message lost
+ * while the subscription reconnected costs at most this, and a job whose replica is gone is resolved
  */
 @Validated
 @ConfigurationProperties("imagegen.jobs")
@@ -27,5 +31,9 @@ public record JobsProperties(
 		@DefaultValue("10000") @Min(value = 1, message = "MAX_JOBS must be at least 1") int maxJobs,
 		@DefaultValue("32") @Min(value = 1, message = "imagegen.jobs.max-running must be at least 1") int maxRunning,
 		@DefaultValue("10s") @NotNull @DurationMin(millis = 10,
-				message = "imagegen.jobs.keep-alive must be at least 10ms") Duration keepAlive) {
+				message = "imagegen.jobs.keep-alive must be at least 10ms") Duration keepAlive,
+		@DefaultValue("15s") @NotNull @DurationMin(millis = 300,
+				message = "imagegen.jobs.owner-heartbeat must be at least 300ms") Duration ownerHeartbeat,
+		@DefaultValue("5s") @NotNull @DurationMin(millis = 50,
+				message = "imagegen.jobs.poll must be at least 50ms") Duration poll) {
 }

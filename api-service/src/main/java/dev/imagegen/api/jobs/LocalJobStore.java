@@ -9,6 +9,10 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import dev.imagegen.api.generate.ImageGenerator;
 
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
@@ -52,7 +56,11 @@ final class LocalJobStore implements JobStore {
 	}
 
 	@Override
-	public synchronized void add(Job job) {
+	public Mono<Void> add(Job job) {
+		return Mono.fromRunnable(() -> hold(job));
+	}
+
+	private synchronized void hold(Job job) {
 		if (this.jobs.estimatedSize() >= this.maxJobs) {
 			// The estimate counts expired entries until maintenance runs: run it before refusing.
 			this.jobs.cleanUp();
@@ -67,13 +75,44 @@ final class LocalJobStore implements JobStore {
 	}
 
 	@Override
-	public Optional<Job> find(String id) {
+	public Optional<Job> owned(String id) {
 		return Optional.ofNullable(this.jobs.getIfPresent(id));
 	}
 
 	@Override
-	public void remove(String id) {
-		this.jobs.invalidate(id);
+	public Mono<JobView> find(String id) {
+		return Mono.fromSupplier(() -> owned(id).map(Job::view).orElse(null));
+	}
+
+	@Override
+	public Flux<JobView> changes(String id) {
+		return Mono.fromSupplier(() -> owned(id).orElse(null)).flatMapMany((job) -> job.changes().map(job::view));
+	}
+
+	@Override
+	public Mono<ImageGenerator.Generated> image(JobView job) {
+		return Mono.fromSupplier(() -> owned(job.id()).map(Job::result).orElse(null));
+	}
+
+	@Override
+	public Mono<Void> saved(Job job) {
+		return Mono.empty();
+	}
+
+	@Override
+	public Mono<JobView> cancelElsewhere(String id) {
+		// Every job held here is this replica's own: one that is not held is unknown.
+		return Mono.empty();
+	}
+
+	@Override
+	public Flux<String> cancelRequests() {
+		return Flux.never();
+	}
+
+	@Override
+	public Mono<Void> remove(Job job) {
+		return Mono.fromRunnable(() -> this.jobs.invalidate(job.id()));
 	}
 
 	@Override
