@@ -30,9 +30,12 @@ final class ClientFilter implements WebFilter, Ordered {
 
 	private final Meter.MeterProvider<Counter> rejected;
 
-	ClientFilter(ClientResolver resolver, ClientLimiter limiter, MeterRegistry meters) {
+	private final int requestsPerMinute;
+
+	ClientFilter(ClientResolver resolver, ClientLimiter limiter, int requestsPerMinute, MeterRegistry meters) {
 		this.resolver = resolver;
 		this.limiter = limiter;
+		this.requestsPerMinute = requestsPerMinute;
 		this.rejected = rejectedCounter(meters);
 	}
 
@@ -72,26 +75,25 @@ final class ClientFilter implements WebFilter, Ordered {
 		if (apiRoute) {
 			writeQuotasOnCommit(exchange, client);
 		}
-		ClientLimiter.Decision decision = this.limiter.tryRequest(client);
-		if (!decision.admitted()) {
-			this.rejected.withTags("reason", decision.reason()).increment();
-			return Mono.error(rateLimited("Too many requests",
-					"This client sent more than its " + decisionLimit(client) + " requests per minute.",
-					decision.retryAfter()));
-		}
-		return chain.filter(exchange);
+		// A shared limiter that cannot reach Redis fails here with 503 queue-unavailable: no decision, no request.
+		return this.limiter.tryRequest(client).flatMap((decision) -> {
+			if (!decision.admitted()) {
+				this.rejected.withTags("reason", decision.reason()).increment();
+				return Mono.error(rateLimited("Too many requests",
+						"This client sent more than its " + this.requestsPerMinute + " requests per minute.",
+						decision.retryAfter()));
+			}
+			return chain.filter(exchange);
+		});
 	}
 
 	private void writeQuotasOnCommit(ServerWebExchange exchange, ClientIdentity client) {
 		ServerHttpResponse response = exchange.getResponse();
-		response.beforeCommit(() -> {
-			RateLimitHeaders.write(response.getHeaders(), this.limiter.quotas(client));
-			return Mono.empty();
-		});
-	}
-
-	private String decisionLimit(ClientIdentity client) {
-		return Long.toString(this.limiter.quotas(client).requestsLimit());
+		response.beforeCommit(() -> this.limiter.quotas(client)
+			.doOnNext((quotas) -> RateLimitHeaders.write(response.getHeaders(), quotas))
+			// Quotas that cannot be read (Redis down) leave the headers out; the answer itself still goes.
+			.onErrorResume((failure) -> Mono.empty())
+			.then());
 	}
 
 	static ApiProblem rateLimited(String title, String detail, Duration retryAfter) {
