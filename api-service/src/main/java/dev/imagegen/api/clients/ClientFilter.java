@@ -24,6 +24,9 @@ import org.springframework.web.server.WebFilterChain;
  */
 final class ClientFilter implements WebFilter, Ordered {
 
+	/** Set when the limiter could not decide (the shared limiter without Redis): no quotas to show either. */
+	private static final String UNDECIDED = ClientFilter.class.getName() + ".undecided";
+
 	private final ClientResolver resolver;
 
 	private final ClientLimiter limiter;
@@ -76,24 +79,32 @@ final class ClientFilter implements WebFilter, Ordered {
 			writeQuotasOnCommit(exchange, client);
 		}
 		// A shared limiter that cannot reach Redis fails here with 503 queue-unavailable: no decision, no request.
-		return this.limiter.tryRequest(client).flatMap((decision) -> {
-			if (!decision.admitted()) {
-				this.rejected.withTags("reason", decision.reason()).increment();
-				return Mono.error(rateLimited("Too many requests",
-						"This client sent more than its " + this.requestsPerMinute + " requests per minute.",
-						decision.retryAfter()));
-			}
-			return chain.filter(exchange);
-		});
+		return this.limiter.tryRequest(client)
+			.doOnError((failure) -> exchange.getAttributes().put(UNDECIDED, true))
+			.flatMap((decision) -> {
+				if (!decision.admitted()) {
+					this.rejected.withTags("reason", decision.reason()).increment();
+					return Mono.error(rateLimited("Too many requests",
+							"This client sent more than its " + this.requestsPerMinute + " requests per minute.",
+							decision.retryAfter()));
+				}
+				return chain.filter(exchange);
+			});
 	}
 
 	private void writeQuotasOnCommit(ServerWebExchange exchange, ClientIdentity client) {
 		ServerHttpResponse response = exchange.getResponse();
-		response.beforeCommit(() -> this.limiter.quotas(client)
-			.doOnNext((quotas) -> RateLimitHeaders.write(response.getHeaders(), quotas))
-			// Quotas that cannot be read (Redis down) leave the headers out; the answer itself still goes.
-			.onErrorResume((failure) -> Mono.empty())
-			.then());
+		response.beforeCommit(() -> {
+			if (exchange.getAttribute(UNDECIDED) != null) {
+				// The limiter just failed (Redis down): asking it again would only delay the 503 by a timeout.
+				return Mono.empty();
+			}
+			return this.limiter.quotas(client)
+				.doOnNext((quotas) -> RateLimitHeaders.write(response.getHeaders(), quotas))
+				// Quotas that cannot be read (Redis down) leave the headers out; the answer itself still goes.
+				.onErrorResume((failure) -> Mono.empty())
+				.then();
+		});
 	}
 
 	static ApiProblem rateLimited(String title, String detail, Duration retryAfter) {

@@ -229,7 +229,8 @@ final class RedisClientLimiter implements ClientLimiter {
 	private Mono<AsyncBucketProxy> bucket(String kind, String name, int perMinute) {
 		byte[] key = utf8(this.keys.key("limits", kind, name));
 		BucketConfiguration configuration = ClientBandwidths.configuration(perMinute);
-		return this.buckets.map((manager) -> manager.builder()
+		// Bucket4j talks to the connection itself: checked first, so that an outage fails at once here too.
+		return this.redis.open().then(this.buckets).map((manager) -> manager.builder()
 			.build(key, () -> CompletableFuture.completedFuture(configuration)));
 	}
 

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import reactor.core.publisher.Mono;
@@ -59,8 +60,19 @@ public final class LazyRedisConnection implements AutoCloseable {
 	 * @return its result; empty for a {@code null} result; an error when Redis failed or did not answer in time
 	 */
 	public <T> Mono<T> run(Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> command) {
-		return this.connection.flatMap((opened) -> Mono.fromCompletionStage(() -> command.apply(opened.async())))
+		return open().flatMap((opened) -> Mono.fromCompletionStage(() -> command.apply(opened.async())))
 			.timeout(this.timeout);
+	}
+
+	/**
+	 * The connection if it is up now: while Lettuce reconnects, a command would wait in its queue for the whole
+	 * timeout and then run late (a lease taken for a caller long gone), so failing at once is better, and
+	 * answers the {@code 503} at once.
+	 * @return the connection, or an error when it is down
+	 */
+	public Mono<StatefulRedisConnection<byte[], byte[]>> open() {
+		return this.connection.flatMap((opened) -> opened.isOpen() ? Mono.just(opened)
+				: Mono.error(new RedisConnectionException("Redis connection lost; Lettuce is reconnecting")));
 	}
 
 	/**
