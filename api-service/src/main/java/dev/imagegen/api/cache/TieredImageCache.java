@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import dev.imagegen.api.redis.RedisFailureLog;
 import org.springframework.http.MediaType;
@@ -69,7 +70,9 @@ final class TieredImageCache implements ImageCache {
 					count("lookup", "error");
 					this.failures.failed("shared image cache lookup", failure);
 					return Mono.empty();
-				});
+				})
+				// Off Lettuce's I/O thread: answering the request must not hold up other replies from Redis.
+				.publishOn(Schedulers.parallel());
 		});
 	}
 

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import dev.imagegen.api.redis.LazyRedisConnection;
 import dev.imagegen.api.redis.RedisFailureLog;
@@ -240,12 +241,15 @@ final class RedisClientLimiter implements ClientLimiter {
 			.map(VerboseResult::getDiagnostics);
 	}
 
-	/** Bounded by the command timeout; any failure becomes {@code 503 queue-unavailable}. */
+	/**
+	 * Bounded by the command timeout; any failure becomes {@code 503 queue-unavailable}. The answer arrives on a
+	 * Lettuce I/O thread: the request goes on on a Reactor thread, so that its work never holds up Redis I/O.
+	 */
 	private <T> Mono<T> guarded(String what, Mono<T> call) {
 		return call.timeout(this.redis.timeout()).onErrorMap((failure) -> {
 			this.failures.failed(what, failure);
 			return RedisUnavailable.problem();
-		});
+		}).publishOn(Schedulers.parallel());
 	}
 
 	byte[] leasesKey(ClientIdentity client) {
