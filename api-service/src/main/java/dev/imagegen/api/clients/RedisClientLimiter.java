@@ -207,11 +207,16 @@ final class RedisClientLimiter implements ClientLimiter {
 		});
 	}
 
+	/**
+	 * Takes a lease. When the answer does not come (a timeout) the script may still run later, so the lease is
+	 * removed right after it: on the same connection Redis runs the two in order, whatever the outcome was.
+	 */
 	private Mono<Boolean> acquire(byte[] leases, byte[] lease, int cap) {
 		return this.redis.<Long>run((commands) -> commands.eval(ACQUIRE, ScriptOutputType.INTEGER,
 				new byte[][] { leases }, lease, utf8(Long.toString(this.leaseLifetime.toMillis())),
 				utf8(Integer.toString(cap))))
-			.map((taken) -> taken == 1L);
+			.map((taken) -> taken == 1L)
+			.onErrorResume((failure) -> removeQuietly(leases, lease).then(Mono.error(failure)));
 	}
 
 	private Mono<Long> renew(byte[] leases, byte[] lease) {

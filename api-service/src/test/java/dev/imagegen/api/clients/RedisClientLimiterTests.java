@@ -56,8 +56,12 @@ class RedisClientLimiterTests {
 
 	/** One replica's limiter, with a connection of its own. */
 	private RedisClientLimiter replica(Duration leaseLifetime) {
+		return replica(leaseLifetime, Duration.ofSeconds(2));
+	}
+
+	private RedisClientLimiter replica(Duration leaseLifetime, Duration timeout) {
 		LazyRedisConnection connection = new LazyRedisConnection(() -> CLIENT.connect(ByteArrayCodec.INSTANCE),
-				Duration.ofSeconds(2));
+				timeout);
 		this.connections.add(connection);
 		return new RedisClientLimiter(PROPERTIES, connection, KEYS, leaseLifetime);
 	}
@@ -183,6 +187,26 @@ class RedisClientLimiterTests {
 		assertThat(decide(limiter.tryStartGeneration(client)).reason()).isEqualTo("concurrency");
 		held.release();
 		await().atMost(Duration.ofSeconds(10)).until(() -> redis().zcard(leases(client)) == 0);
+	}
+
+	@Test
+	void anAdmissionThatCameTooLateGivesItsLeaseBack() {
+		RedisClientLimiter limiter = replica(Duration.ofMinutes(2), Duration.ofMillis(300));
+		ClientIdentity client = client("198.51.100.7", 60, 1);
+		assertThat(decide(limiter.tryRequest(client)).admitted()).isTrue();
+
+		// Redis holds every command for a second: the caller gives up after 300 ms, while the lease script is
+		// already in Redis and runs when the pause ends.
+		redis().clientPause(1000);
+		assertThatThrownBy(() -> decide(limiter.tryStartGeneration(client))).isInstanceOf(ApiProblem.class);
+
+		// Without the release the late lease would hold the only slot (renewed) for as long as the replica runs.
+		await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> redis().zcard(leases(client)) == 0);
+		ClientLimiter.Decision next = decide(limiter.tryStartGeneration(client));
+		assertThat(next.admitted()).isTrue();
+		next.release();
 	}
 
 	@Test
