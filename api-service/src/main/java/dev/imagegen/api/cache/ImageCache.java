@@ -1,25 +1,31 @@
 package dev.imagegen.api.cache;
 
 import java.time.Duration;
-import java.util.Optional;
+
+import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
 
 /**
- * Images by the fingerprint of their normalized parameters and actual seed. The controller sees only this
- * interface, so a shared tier (Redis, for several API replicas) can be put behind the local one later
- * (look up locally, then shared; store in both) without touching the controller.
+ * Images by the fingerprint of their normalized parameters and actual seed. The callers see only this
+ * interface: on one box it is the in-memory cache ({@link LocalImageCache}); in the Redis mode a shared tier
+ * sits behind it ({@link TieredImageCache}: look up locally, then in Redis; store in both).
+ * <p>
+ * The lookup is reactive because the shared tier is a network call and the callers run on the event loop,
+ * which must never wait on Redis; on one box it answers at once.
  */
 public interface ImageCache {
 
 	/**
+	 * Looks an image up; never fails (a shared tier that does not answer is a miss).
 	 * @param key the fingerprint
-	 * @return the image, if stored and not expired
+	 * @return the image, if stored and not expired; empty otherwise
 	 */
-	Optional<StoredImage> get(String key);
+	Mono<StoredImage> find(String key);
 
 	/**
-	 * Stores (or replaces) an image.
+	 * Stores (or replaces) an image. Returns at once: a shared tier is written in the background, and a failure
+	 * there is logged and counted, never passed on.
 	 * @param key the fingerprint
 	 * @param bytes the bytes
 	 * @param mediaType what they are

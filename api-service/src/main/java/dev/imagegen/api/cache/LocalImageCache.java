@@ -5,17 +5,23 @@ import java.util.Optional;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
 
 /**
  * The in-memory {@link ImageCache}: Caffeine bounded by bytes (a weigher of image size plus overhead), entries
- * expiring a fixed time after they were written. {@code IMAGE_CACHE_SIZE=0} turns it off: nothing is held,
+ * expiring a fixed time after they were stored. {@code IMAGE_CACHE_SIZE=0} turns it off: nothing is held,
  * every lookup misses.
+ * <p>
+ * An entry expires {@code IMAGE_CACHE_TTL} after its {@link StoredImage#storedAtNanos()}, not after it entered
+ * this cache: an image another replica stored an hour ago and this one took from the shared tier
+ * ({@link #restore}) keeps its age and its end, on every replica the same.
  */
 final class LocalImageCache implements ImageCache {
 
@@ -37,7 +43,7 @@ final class LocalImageCache implements ImageCache {
 			.maximumWeight(maxBytes)
 			.weigher((String key, StoredImage image) -> (int) Math.min(Integer.MAX_VALUE,
 					(long) image.size() + ENTRY_OVERHEAD))
-			.expireAfterWrite(properties.ttl())
+			.expireAfter(new UntilTtl(properties.ttl().toNanos()))
 			.ticker(ticker)
 			.recordStats()
 			.build();
@@ -49,8 +55,46 @@ final class LocalImageCache implements ImageCache {
 	}
 
 	@Override
-	public Optional<StoredImage> get(String key) {
+	public Mono<StoredImage> find(String key) {
+		return Mono.fromSupplier(() -> get(key).orElse(null));
+	}
+
+	/**
+	 * Looks an image up in memory only.
+	 * @param key the fingerprint
+	 * @return the image, if held and not expired
+	 */
+	Optional<StoredImage> get(String key) {
 		return (this.cache != null) ? Optional.ofNullable(this.cache.getIfPresent(key)) : Optional.empty();
+	}
+
+	/**
+	 * Holds an image that was stored elsewhere (the shared tier) some time ago, keeping its age.
+	 * @param key the fingerprint
+	 * @param bytes the bytes
+	 * @param mediaType what they are
+	 * @param seed the seed actually used
+	 * @param age how long ago it was first stored
+	 * @return the image as held, its {@link #age} being {@code age} now
+	 */
+	StoredImage restore(String key, byte[] bytes, MediaType mediaType, long seed, Duration age) {
+		StoredImage image = new StoredImage(bytes, mediaType, seed, this.ticker.read() - age.toNanos());
+		if (this.cache != null) {
+			this.cache.put(key, image);
+		}
+		return image;
+	}
+
+	/** @return whether the cache holds anything at all ({@code IMAGE_CACHE_SIZE} above 0) */
+	boolean enabled() {
+		return this.cache != null;
+	}
+
+	/** Drops every entry (tests: a replica that starts with an empty memory). */
+	void clear() {
+		if (this.cache != null) {
+			this.cache.invalidateAll();
+		}
 	}
 
 	@Override
@@ -65,6 +109,26 @@ final class LocalImageCache implements ImageCache {
 	@Override
 	public Duration age(StoredImage image) {
 		return Duration.ofNanos(Math.max(0, this.ticker.read() - image.storedAtNanos()));
+	}
+
+	/** Expires an entry {@code ttl} after it was first stored, wherever that was; a replacement starts anew. */
+	private record UntilTtl(long ttlNanos) implements Expiry<String, StoredImage> {
+
+		@Override
+		public long expireAfterCreate(String key, StoredImage image, long currentTime) {
+			return Math.max(0, this.ttlNanos - (currentTime - image.storedAtNanos()));
+		}
+
+		@Override
+		public long expireAfterUpdate(String key, StoredImage image, long currentTime, long currentDuration) {
+			return expireAfterCreate(key, image, currentTime);
+		}
+
+		@Override
+		public long expireAfterRead(String key, StoredImage image, long currentTime, long currentDuration) {
+			return currentDuration;
+		}
+
 	}
 
 	/** @return the weighed bytes held now */

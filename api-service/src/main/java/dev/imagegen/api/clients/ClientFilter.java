@@ -24,15 +24,21 @@ import org.springframework.web.server.WebFilterChain;
  */
 final class ClientFilter implements WebFilter, Ordered {
 
+	/** Set when the limiter could not decide (the shared limiter without Redis): no quotas to show either. */
+	private static final String UNDECIDED = ClientFilter.class.getName() + ".undecided";
+
 	private final ClientResolver resolver;
 
 	private final ClientLimiter limiter;
 
 	private final Meter.MeterProvider<Counter> rejected;
 
-	ClientFilter(ClientResolver resolver, ClientLimiter limiter, MeterRegistry meters) {
+	private final int requestsPerMinute;
+
+	ClientFilter(ClientResolver resolver, ClientLimiter limiter, int requestsPerMinute, MeterRegistry meters) {
 		this.resolver = resolver;
 		this.limiter = limiter;
+		this.requestsPerMinute = requestsPerMinute;
 		this.rejected = rejectedCounter(meters);
 	}
 
@@ -72,26 +78,33 @@ final class ClientFilter implements WebFilter, Ordered {
 		if (apiRoute) {
 			writeQuotasOnCommit(exchange, client);
 		}
-		ClientLimiter.Decision decision = this.limiter.tryRequest(client);
-		if (!decision.admitted()) {
-			this.rejected.withTags("reason", decision.reason()).increment();
-			return Mono.error(rateLimited("Too many requests",
-					"This client sent more than its " + decisionLimit(client) + " requests per minute.",
-					decision.retryAfter()));
-		}
-		return chain.filter(exchange);
+		// A shared limiter that cannot reach Redis fails here with 503 queue-unavailable: no decision, no request.
+		return this.limiter.tryRequest(client)
+			.doOnError((failure) -> exchange.getAttributes().put(UNDECIDED, true))
+			.flatMap((decision) -> {
+				if (!decision.admitted()) {
+					this.rejected.withTags("reason", decision.reason()).increment();
+					return Mono.error(rateLimited("Too many requests",
+							"This client sent more than its " + this.requestsPerMinute + " requests per minute.",
+							decision.retryAfter()));
+				}
+				return chain.filter(exchange);
+			});
 	}
 
 	private void writeQuotasOnCommit(ServerWebExchange exchange, ClientIdentity client) {
 		ServerHttpResponse response = exchange.getResponse();
 		response.beforeCommit(() -> {
-			RateLimitHeaders.write(response.getHeaders(), this.limiter.quotas(client));
-			return Mono.empty();
+			if (exchange.getAttribute(UNDECIDED) != null) {
+				// The limiter just failed (Redis down): asking it again would only delay the 503 by a timeout.
+				return Mono.empty();
+			}
+			return this.limiter.quotas(client)
+				.doOnNext((quotas) -> RateLimitHeaders.write(response.getHeaders(), quotas))
+				// Quotas that cannot be read (Redis down) leave the headers out; the answer itself still goes.
+				.onErrorResume((failure) -> Mono.empty())
+				.then();
 		});
-	}
-
-	private String decisionLimit(ClientIdentity client) {
-		return Long.toString(this.limiter.quotas(client).requestsLimit());
 	}
 
 	static ApiProblem rateLimited(String title, String detail, Duration retryAfter) {

@@ -2,10 +2,15 @@ package dev.imagegen.api.clients;
 
 import java.time.Duration;
 
+import reactor.core.publisher.Mono;
+
 /**
  * Per-client limits: a request rate for every request, and for generations a rate and a cap on how many run at
- * once. An interface so that a shared implementation (Bucket4j on Redis, for several API replicas) can replace
- * the in-memory one without touching its callers.
+ * once. In memory on one box ({@link LocalClientLimiter}); shared through Redis by every replica in the Redis
+ * mode ({@link RedisClientLimiter}).
+ * <p>
+ * Reactive because the shared limiter asks Redis and its callers run on the event loop, which must never wait;
+ * the in-memory one answers at once. Only the shared one can fail: with {@code 503 queue-unavailable}.
  */
 public interface ClientLimiter {
 
@@ -14,7 +19,7 @@ public interface ClientLimiter {
 	 * @param client the client
 	 * @return the decision; when refused, how long until a token is free
 	 */
-	Decision tryRequest(ClientIdentity client);
+	Mono<Decision> tryRequest(ClientIdentity client);
 
 	/**
 	 * Takes one of the client's concurrency slots and spends one generation token (a refused token gives the
@@ -23,14 +28,14 @@ public interface ClientLimiter {
 	 * @param client the client
 	 * @return the decision
 	 */
-	Decision tryStartGeneration(ClientIdentity client);
+	Mono<Decision> tryStartGeneration(ClientIdentity client);
 
 	/**
 	 * What is left of the client's quotas, for the {@code RateLimit} header; spends nothing.
 	 * @param client the client
 	 * @return the quotas
 	 */
-	Quotas quotas(ClientIdentity client);
+	Mono<Quotas> quotas(ClientIdentity client);
 
 	/**
 	 * The outcome of asking for a token.

@@ -49,15 +49,16 @@ public final class GenerationGate {
 	 * @param <T> what the generation yields
 	 * @param client the client, or {@code null} for none (no limits apply)
 	 * @param generation starts the generation when subscribed
-	 * @return the generation's outcome, or {@code 429 rate-limited} / {@code too-many-concurrent}
+	 * @return the generation's outcome, or {@code 429 rate-limited} / {@code too-many-concurrent}, or (Redis mode,
+	 * Redis down) {@code 503 queue-unavailable}
 	 */
 	public <T> Mono<T> admit(ClientIdentity client, Supplier<Mono<T>> generation) {
 		if (client == null) {
 			// Only requests that bypass the client filter (none in production) get here without a client.
 			return generation.get();
 		}
-		return Mono.defer(() -> {
-			ClientLimiter.Decision decision = this.limiter.tryStartGeneration(client);
+		// A shared limiter that cannot reach Redis fails here with 503 queue-unavailable, and nothing starts.
+		return Mono.defer(() -> this.limiter.tryStartGeneration(client)).flatMap((decision) -> {
 			if (!decision.admitted()) {
 				this.rejected.withTags("reason", decision.reason()).increment();
 				return Mono.error(problem(client, decision));

@@ -11,11 +11,12 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.TimeMeter;
+import reactor.core.publisher.Mono;
 
 /**
- * The in-memory {@link ClientLimiter} of one API replica: a Bucket4j token bucket per client and quota, refilled
- * greedily over one minute (so {@code 10} per minute frees a token every 6 s, and {@code Retry-After} is exact),
- * and an in-flight count per client for the concurrency cap.
+ * The in-memory {@link ClientLimiter} of one API replica: a Bucket4j token bucket per client and quota (as
+ * {@link ClientBandwidths} defines them), and an in-flight count per client for the concurrency cap. Every
+ * answer is ready at once: the reactive methods only wrap the synchronous ones.
  * <p>
  * Buckets are kept in a bounded Caffeine cache and dropped after {@link #IDLE} without use: by then a bucket has
  * refilled completely, so forgetting it changes nothing. Only a flood of more than {@link #MAX_CLIENTS} distinct
@@ -23,7 +24,7 @@ import io.github.bucket4j.TimeMeter;
  */
 final class LocalClientLimiter implements ClientLimiter {
 
-	static final Duration WINDOW = Duration.ofMinutes(1);
+	static final Duration WINDOW = ClientBandwidths.WINDOW;
 
 	static final Duration IDLE = WINDOW.multipliedBy(2);
 
@@ -50,15 +51,31 @@ final class LocalClientLimiter implements ClientLimiter {
 	}
 
 	@Override
-	public Decision tryRequest(ClientIdentity client) {
-		ConsumptionProbe probe = this.requestBuckets.get(client.bucket(), (key) -> bucket(this.requestsPerMinute))
+	public Mono<Decision> tryRequest(ClientIdentity client) {
+		return Mono.fromSupplier(() -> request(client));
+	}
+
+	@Override
+	public Mono<Decision> tryStartGeneration(ClientIdentity client) {
+		return Mono.fromSupplier(() -> startGeneration(client));
+	}
+
+	@Override
+	public Mono<Quotas> quotas(ClientIdentity client) {
+		return Mono.fromSupplier(() -> quotasNow(client));
+	}
+
+	/** @return {@link #tryRequest}'s decision, now */
+	Decision request(ClientIdentity client) {
+		ConsumptionProbe probe = this.requestBuckets
+			.get(ClientBandwidths.requestBucket(client), (key) -> bucket(this.requestsPerMinute))
 			.tryConsumeAndReturnRemaining(1);
 		return probe.isConsumed() ? Decision.admitted(() -> {
 		}) : Decision.refused("request-rate", Duration.ofNanos(probe.getNanosToWaitForRefill()));
 	}
 
-	@Override
-	public Decision tryStartGeneration(ClientIdentity client) {
+	/** @return {@link #tryStartGeneration}'s decision, now */
+	Decision startGeneration(ClientIdentity client) {
 		if (!takeSlot(client)) {
 			return Decision.refused("concurrency", this.concurrencyRetryAfter);
 		}
@@ -75,10 +92,10 @@ final class LocalClientLimiter implements ClientLimiter {
 		});
 	}
 
-	@Override
-	public Quotas quotas(ClientIdentity client) {
-		Bucket requests = this.requestBuckets.getIfPresent(client.bucket());
-		Bucket generations = this.generationBuckets.getIfPresent(generationKey(client));
+	/** @return {@link #quotas}, now */
+	Quotas quotasNow(ClientIdentity client) {
+		Bucket requests = this.requestBuckets.getIfPresent(ClientBandwidths.requestBucket(client));
+		Bucket generations = this.generationBuckets.getIfPresent(ClientBandwidths.generationBucket(client));
 		long window = WINDOW.toSeconds();
 		return new Quotas(this.requestsPerMinute, remaining(requests, this.requestsPerMinute),
 				reset(requests, this.requestsPerMinute), client.generationsPerMinute(),
@@ -87,17 +104,13 @@ final class LocalClientLimiter implements ClientLimiter {
 	}
 
 	private Bucket generationBucket(ClientIdentity client) {
-		return this.generationBuckets.get(generationKey(client), (key) -> bucket(client.generationsPerMinute()));
-	}
-
-	/** A key's rate may change on reload: the bucket is per rate, so a new rate starts a bucket of its own. */
-	private static String generationKey(ClientIdentity client) {
-		return client.bucket() + "@" + client.generationsPerMinute();
+		return this.generationBuckets.get(ClientBandwidths.generationBucket(client),
+				(key) -> bucket(client.generationsPerMinute()));
 	}
 
 	private Bucket bucket(int perMinute) {
 		return Bucket.builder()
-			.addLimit((limit) -> limit.capacity(perMinute).refillGreedy(perMinute, WINDOW))
+			.addLimit(ClientBandwidths.perMinute(perMinute))
 			.withCustomTimePrecision(this.clock)
 			.build();
 	}

@@ -2,7 +2,6 @@ package dev.imagegen.api.generate;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
@@ -74,24 +73,24 @@ class GenerateController {
 	@RequestMapping(path = "/generate", method = RequestMethod.HEAD)
 	Mono<ResponseEntity<DataBuffer>> head(ServerWebExchange exchange) {
 		return Mono.fromSupplier(() -> this.parser.fromQuery(exchange.getRequest().getQueryParams()))
-			.map((request) -> {
+			.flatMap((request) -> {
 				String fingerprint = request.seedFixed() ? request.fingerprint() : null;
 				String etag = (fingerprint != null) ? etag(fingerprint) : null;
 				if (etag != null && matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH), etag)) {
-					return notModified(request, etag);
+					return Mono.just(notModified(request, etag));
 				}
-				Optional<ImageGenerator.Generated> stored = this.generator.lookup(request);
-				if (stored.isPresent()) {
-					return ImageAnswer.hit(stored.get()).body(null);
-				}
-				ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
-					.contentType(request.format().mediaType())
-					.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
-					.header(X_CACHE, "MISS");
-				if (etag != null) {
-					builder.eTag(etag).header("X-Seed", Long.toString(request.seed()));
-				}
-				return builder.build();
+				return this.generator.lookup(request)
+					.map((stored) -> ImageAnswer.hit(stored).<DataBuffer>body(null))
+					.switchIfEmpty(Mono.fromSupplier(() -> {
+						ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
+							.contentType(request.format().mediaType())
+							.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? IMMUTABLE : NO_STORE)
+							.header(X_CACHE, "MISS");
+						if (etag != null) {
+							builder.eTag(etag).header("X-Seed", Long.toString(request.seed()));
+						}
+						return builder.<DataBuffer>build();
+					}));
 			});
 	}
 

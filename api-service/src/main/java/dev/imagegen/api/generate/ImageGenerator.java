@@ -1,7 +1,6 @@
 package dev.imagegen.api.generate;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -45,14 +44,14 @@ public class ImageGenerator {
 	/**
 	 * The stored image for a fixed-seed request, without generating.
 	 * @param request a validated request
-	 * @return the image when the seed is fixed and it is stored
+	 * @return the image when the seed is fixed and it is stored; empty otherwise (never an error)
 	 */
-	public Optional<Generated> lookup(GenerateRequest request) {
+	public Mono<Generated> lookup(GenerateRequest request) {
 		if (!request.seedFixed()) {
-			return Optional.empty();
+			return Mono.empty();
 		}
 		String fingerprint = request.fingerprint();
-		return this.cache.get(fingerprint).map((image) -> new Generated(request, image, fingerprint, true,
+		return this.cache.find(fingerprint).map((image) -> new Generated(request, image, fingerprint, true,
 				this.cache.age(image)));
 	}
 
@@ -63,13 +62,16 @@ public class ImageGenerator {
 	 * @return the image, or an {@code ApiProblem} error (client limits, worker faults)
 	 */
 	public Mono<Generated> generate(GenerateRequest request, Call call) {
-		String fingerprint = request.seedFixed() ? request.fingerprint() : null;
-		if (fingerprint != null && !call.fresh()) {
-			Optional<StoredImage> stored = this.cache.get(fingerprint);
-			if (stored.isPresent()) {
-				return Mono.just(new Generated(request, stored.get(), fingerprint, true, this.cache.age(stored.get())));
-			}
+		if (request.seedFixed() && !call.fresh()) {
+			// The lookup may ask Redis: it is awaited, never blocked on, and a miss generates.
+			return lookup(request).switchIfEmpty(Mono.defer(() -> generateMiss(request, call)));
 		}
+		return generateMiss(request, call);
+	}
+
+	/** Generates (or joins the generation in flight) after the cache had nothing. */
+	private Mono<Generated> generateMiss(GenerateRequest request, Call call) {
+		String fingerprint = request.seedFixed() ? request.fingerprint() : null;
 		if (!this.workers.configured()) {
 			return Mono.error(this.workers.notConfigured());
 		}
