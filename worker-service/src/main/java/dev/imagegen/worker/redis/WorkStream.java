@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
@@ -45,7 +46,9 @@ final class WorkStream implements AutoCloseable {
 
 	private static final Duration READ_TIMEOUT = BLOCK.plusSeconds(2);
 
-	private final RedisClient client;
+	// The client of Boot's connection factory, asked for anew at each connect: a context that is stopped and
+	// started again (tests, a paused application) has a new one, and a stopped factory refuses at once.
+	private final Supplier<RedisClient> client;
 
 	private final RedisProperties properties;
 
@@ -54,7 +57,7 @@ final class WorkStream implements AutoCloseable {
 	// Guarded by this.
 	private StatefulRedisConnection<String, String> shared;
 
-	WorkStream(RedisClient client, RedisProperties properties) {
+	WorkStream(Supplier<RedisClient> client, RedisProperties properties) {
 		this.client = client;
 		this.properties = properties;
 		this.stream = properties.key("work");
@@ -71,7 +74,7 @@ final class WorkStream implements AutoCloseable {
 
 	private synchronized RedisCommands<String, String> commands() {
 		if (this.shared == null || !this.shared.isOpen()) {
-			this.shared = this.client.connect(StringCodec.UTF8);
+			this.shared = this.client.get().connect(StringCodec.UTF8);
 		}
 		return this.shared.sync();
 	}
@@ -194,7 +197,8 @@ final class WorkStream implements AutoCloseable {
 
 		private RedisCommands<String, byte[]> commands() {
 			if (this.connection == null || !this.connection.isOpen()) {
-				this.connection = WorkStream.this.client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+				this.connection = WorkStream.this.client.get()
+					.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
 				// The read blocks up to BLOCK: the command timeout must outlast it, or the entry it delivers is lost.
 				this.connection.setTimeout(READ_TIMEOUT);
 			}
