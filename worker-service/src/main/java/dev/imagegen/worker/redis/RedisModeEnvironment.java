@@ -77,6 +77,9 @@ public class RedisModeEnvironment implements EnvironmentPostProcessor, Ordered {
 			else if (uri.getHost() == null) {
 				problem = "has no valid host and port";
 			}
+			else if (uri.getPort() == 0 || uri.getPort() > 65535) {
+				problem = "has a port outside 1..65535";
+			}
 			else if (uri.getPath() != null && !uri.getPath().isEmpty() && !DATABASE.matcher(uri.getPath()).matches()) {
 				problem = "has a path that is not a database number";
 			}
