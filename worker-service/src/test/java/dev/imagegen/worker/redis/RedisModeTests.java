@@ -260,6 +260,46 @@ class RedisModeTests extends WorkerTestBase {
 	}
 
 	@Test
+	@Order(61)
+	void aRunningEntryIsReclaimedSoNoOtherWorkerTakesItPastTheHeartbeatTimeout() {
+		Emulator.config(Map.of("generateLatencyMs", 5000));
+		String gen = gen();
+		subscribe(gen);
+		double claimedBefore = entries("claimed");
+
+		String id = add(gen, "req-long", "{\"prompt\":\"longer than the heartbeat\"}", System.currentTimeMillis() + 30_000);
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> pendingFor(id) != null);
+		// Longer than the 3 s heartbeat timeout: re-claims every second keep the entry's idle time below it.
+		await().during(Duration.ofMillis(3500)).atMost(Duration.ofSeconds(5)).until(() -> {
+			io.lettuce.core.models.stream.PendingMessage pending = pendingFor(id);
+			return pending == null || (pending.getMsSinceLastDelivery() < 3000
+					&& pending.getConsumer().startsWith(this.worker.workerId()) && pending.getRedeliveryCount() == 1);
+		});
+		await().atMost(Duration.ofSeconds(20)).until(() -> this.messages.stream().anyMatch((m) -> m.contains("\"result\"")));
+		assertThat(text(result(gen), "status")).isEqualTo("200");
+		assertThat(entries("claimed")).isEqualTo(claimedBefore);
+	}
+
+	@Test
+	@Order(62)
+	void aCancelKeySetWhileTheEntryRunsStopsItWithoutAResult() {
+		Emulator.config(Map.of("generateLatencyMs", 3000));
+		String gen = gen();
+		double cancelledBefore = entries("cancelled");
+
+		add(gen, "req-gone", "{\"prompt\":\"caller gone mid-run\"}", System.currentTimeMillis() + 30_000);
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> !Emulator.log("/api/generate", Emulator.prompt("caller gone mid-run")).isEmpty());
+		this.connection.sync().set(PREFIX + "cancel:" + gen, "1");
+
+		await().atMost(Duration.ofSeconds(15)).until(() -> entries("cancelled") == cancelledBefore + 1);
+		assertThat(this.connection.sync().exists(PREFIX + "result:" + gen)).isZero();
+		assertThat(this.connection.sync().xlen(STREAM)).isZero();
+		assertThat(Emulator.log("/api/downloadTemporaryImageViaProxy")).as("stopped before the download").isEmpty();
+	}
+
+	@Test
 	@Order(7)
 	void theHeartbeatCarriesTheHealthWithItsTtlAndHealthShowsRedis() {
 		String key = PREFIX + "worker:" + this.worker.workerId();
@@ -327,6 +367,12 @@ class RedisModeTests extends WorkerTestBase {
 			.tag("outcome", outcome)
 			.counter();
 		return (counter != null) ? counter.count() : 0;
+	}
+
+	private io.lettuce.core.models.stream.PendingMessage pendingFor(String id) {
+		List<io.lettuce.core.models.stream.PendingMessage> pending = this.connection.sync()
+			.xpending(STREAM, "workers", io.lettuce.core.Range.create(id, id), io.lettuce.core.Limit.from(1));
+		return pending.isEmpty() ? null : pending.get(0);
 	}
 
 	private void subscribe(String gen) {
