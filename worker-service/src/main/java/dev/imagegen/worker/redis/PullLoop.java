@@ -26,7 +26,8 @@ final class PullLoop implements Runnable {
 
 	private static final Logger log = LoggerFactory.getLogger(PullLoop.class);
 
-	private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+	// Short: a session freed by the entry just answered must not wait long for its next one (throughput).
+	private static final Duration IDLE_WAIT = Duration.ofMillis(25);
 
 	private static final Duration BACKOFF_MIN = Duration.ofMillis(200);
 
