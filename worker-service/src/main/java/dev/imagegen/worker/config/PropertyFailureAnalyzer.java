@@ -44,6 +44,8 @@ class PropertyFailureAnalyzer extends AbstractFailureAnalyzer<BindException> {
 			Map.entry("imagegen.worker.jobs.generation-timeout", "GENERATION_TIMEOUT"),
 			Map.entry("imagegen.worker.jobs.max-prompt-length", "MAX_PROMPT_LENGTH"),
 			Map.entry("imagegen.observability.log-format", "LOG_FORMAT"),
+			Map.entry("imagegen.redis.heartbeat-timeout", "WORKER_HEARTBEAT_TIMEOUT"),
+			Map.entry("imagegen.redis.prefix", "REDIS_PREFIX"),
 			Map.entry("imagegen.observability.otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"));
 
 	private final Environment environment;

@@ -26,8 +26,22 @@ final class Deadlines {
 	}
 
 	static Duration of(String header, Duration generationTimeout) {
-		if (header == null) {
+		Duration caller = callerBudget(header);
+		if (caller == null) {
 			return generationTimeout;
+		}
+		return (caller.compareTo(generationTimeout) < 0) ? caller : generationTimeout;
+	}
+
+	/**
+	 * The caller's budget from the header.
+	 * @param header the header's value, or null
+	 * @return the budget, or null without the header
+	 * @throws WorkerException {@code invalid-request} naming the header when it is malformed
+	 */
+	static Duration callerBudget(String header) {
+		if (header == null) {
+			return null;
 		}
 		String value = header.trim();
 		long millis = DIGITS.matcher(value).matches() ? Long.parseLong(value) : -1;
@@ -35,8 +49,7 @@ final class Deadlines {
 			throw new WorkerException(Problem.INVALID_REQUEST, "The header " + HEADER + " is invalid.", null,
 					List.of(new FieldError(HEADER, RULE)));
 		}
-		Duration caller = Duration.ofMillis(millis);
-		return (caller.compareTo(generationTimeout) < 0) ? caller : generationTimeout;
+		return Duration.ofMillis(millis);
 	}
 
 }

@@ -32,6 +32,11 @@ public enum Problem {
 	UPSTREAM_FAILURE("upstream-failure", HttpStatus.BAD_GATEWAY, "Upstream failure"),
 	/** {@code client_update_required} or an answer whose shape the worker cannot read. */
 	UPSTREAM_PROTOCOL_CHANGED("upstream-protocol-changed", HttpStatus.BAD_GATEWAY, "Upstream protocol changed"),
+	/**
+	 * Redis mode only: a work-stream entry was delivered more than three times (its workers kept dying), so it is
+	 * answered instead of run again (docs/worker-api.md, "Redis mode").
+	 */
+	WORKER_UNAVAILABLE("worker-unavailable", HttpStatus.SERVICE_UNAVAILABLE, "Worker unavailable"),
 	/** The job's deadline passed, in the queue or upstream. */
 	DEADLINE_EXCEEDED("deadline-exceeded", HttpStatus.GATEWAY_TIMEOUT, "Deadline exceeded"),
 	/** Anything the worker did not expect of itself. */

@@ -136,7 +136,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 		ResponseEntity.BodyBuilder response = ResponseEntity.status(problem.status())
 			.contentType(MediaType.APPLICATION_PROBLEM_JSON);
 		if (retryAfter != null) {
-			long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+			long seconds = ProblemWriter.retryAfterSeconds(retryAfter);
 			response.header(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
 			body.setProperty("retryAfterSeconds", seconds);
 		}

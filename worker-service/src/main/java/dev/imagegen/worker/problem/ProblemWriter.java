@@ -88,6 +88,44 @@ public final class ProblemWriter {
 	}
 
 	/**
+	 * The body {@link ProblemHandler} answers for a worker failure, for an answer that has no HTTP request (the
+	 * Redis mode stores it as the result of a stream entry): the same members in the same order.
+	 * @param failure the failure
+	 * @param instance the path the request would have had, e.g. {@code /generate}
+	 * @param requestId the request id
+	 * @param traceId the trace id, or null
+	 * @return a mutable map
+	 */
+	public static Map<String, Object> body(WorkerException failure, String instance, String requestId,
+			String traceId) {
+		Problem problem = failure.problem();
+		Map<String, Object> body = body(problem.type().toString(), problem.title(), problem.status().value(),
+				failure.getMessage(), instance, requestId);
+		if (traceId != null) {
+			body.put("traceId", traceId);
+		}
+		if (!failure.errors().isEmpty()) {
+			body.put("errors", failure.errors()
+				.stream()
+				.map((e) -> Map.of("parameter", e.parameter(), "message", e.message()))
+				.toList());
+		}
+		if (failure.retryAfter() != null) {
+			body.put("retryAfterSeconds", retryAfterSeconds(failure.retryAfter()));
+		}
+		return body;
+	}
+
+	/**
+	 * A retry hint in whole seconds, as {@code Retry-After} carries it: rounded up, at least 1.
+	 * @param retryAfter the hint
+	 * @return the seconds
+	 */
+	public static long retryAfterSeconds(java.time.Duration retryAfter) {
+		return Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+	}
+
+	/**
 	 * Adds the request's trace id, which finds the request in the tracing backend and in the logs of both
 	 * services (docs/operations.md, "Traces").
 	 * @param body a problem body

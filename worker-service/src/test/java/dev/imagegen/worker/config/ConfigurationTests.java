@@ -37,6 +37,8 @@ class ConfigurationTests {
 			"MAX_PROMPT_LENGTH|0|MAX_PROMPT_LENGTH (imagegen.worker.jobs.max-prompt-length) = '0' must be greater than or equal to 1",
 			"BROWSER_ENGINE|opera|BROWSER_ENGINE (imagegen.worker.browser.engine) = 'opera' must be one of firefox, chromium, webkit",
 			"BROWSER_HEADLESS|maybe|BROWSER_HEADLESS (imagegen.worker.browser.headless) = 'maybe' is not a valid boolean (true or false)",
+			"WORKER_HEARTBEAT_TIMEOUT|2s|WORKER_HEARTBEAT_TIMEOUT (imagegen.redis.heartbeat-timeout) must be at least 3s, but was PT2S",
+			"WORKER_HEARTBEAT_TIMEOUT|often|WORKER_HEARTBEAT_TIMEOUT (imagegen.redis.heartbeat-timeout) = 'often' is not a valid duration (e.g. 120s, 2m)",
 			"LOG_FORMAT|xml|LOG_FORMAT (imagegen.observability.log-format) = 'xml' must be one of text, json",
 			"OTEL_EXPORTER_OTLP_ENDPOINT|ftp://collector|OTEL_EXPORTER_OTLP_ENDPOINT (imagegen.observability.otlp-endpoint) must be an absolute http(s) URL such as http://collector:4318, but was 'ftp://collector'" })
 	void malformedValuesStopStartUpNamingTheVariableOnceWithItsValue(String variable, String value, String message) {

@@ -8,6 +8,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
@@ -127,6 +128,7 @@ class GenerateRequestSliceTests {
 
 	@TestConfiguration(proxyBeanMethods = false)
 	@EnableConfigurationProperties(WorkerProperties.class)
+	@Import(Generations.class)
 	static class Properties {
 
 	}
