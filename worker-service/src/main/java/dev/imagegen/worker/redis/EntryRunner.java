@@ -98,6 +98,8 @@ final class EntryRunner {
 			Runnable queued, BooleanSupplier stopping) {
 		StreamEntry entry = StreamEntry.of(message.getId(), message.getBody());
 		if (claimed) {
+			// Rare and worth seeing: a worker stopped without finishing this entry (crash, kill, lost network).
+			log.info("Took over work-stream entry {} ({}) from a worker that stopped", entry.id(), entry.requestId());
 			this.metrics.entry("claimed");
 		}
 		if (entry.gen() == null) {
