@@ -323,7 +323,10 @@ final class RedisJobStore implements JobStore, DisposableBean {
 		return Flux.defer(() -> {
 			AtomicLong shown = new AtomicLong(-1);
 			// Subscribed before the first read, so that no change between the two is missed.
+			// Bounded: Lettuce does not time out a SUBSCRIBE queued while it is disconnected, and a stream that sent
+			// nothing would hang until Redis is back; a timeout ends it with the 503 of every Redis failure.
 			return container().flatMap((listeners) -> listeners.receiveLater(ChannelTopic.of(eventsChannel(id))))
+				.timeout(SAVED_WAIT)
 				.flatMapMany((messages) -> find(id).map(Optional::of)
 					.defaultIfEmpty(Optional.empty())
 					// A subscription nobody reads is released only by cancelling it: take(0) does.

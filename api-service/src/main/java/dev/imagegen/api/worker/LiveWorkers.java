@@ -59,11 +59,13 @@ public class LiveWorkers {
 	}
 
 	/**
-	 * The browser sessions of all live workers together, the unit of the backlog bound.
+	 * The browser sessions of all live workers that can take work, the unit of the backlog bound.
 	 * @return the number of sessions, or an error when Redis did not answer
 	 */
 	public Mono<Integer> sessions() {
-		return list().map((workers) -> workers.stream().mapToInt(LiveWorker::sessions).sum());
+		// A worker whose browsers are all down heartbeats but never reads: its sessions are no capacity, and with
+		// only such workers a generation is refused at once (503 worker-unavailable) instead of waiting to a 504.
+		return list().map((workers) -> workers.stream().filter(LiveWorker::usable).mapToInt(LiveWorker::sessions).sum());
 	}
 
 	private Mono<List<LiveWorker>> read() {

@@ -171,10 +171,13 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 		this.flightJoins = Counter.builder("imagegen.redis.flight.joins")
 			.description("Fixed-seed requests that waited on a generation another replica (or request) had started")
 			.register(meters);
+		// One creation at a time, shared by everyone who asks meanwhile; each asker waits at most the command
+		// timeout. (A timeout inside the cache would let a slow creation finish uncached, and every retry during an
+		// outage would add another container with its connection.)
 		this.container = Mono.fromCallable(this::newContainer)
 			.subscribeOn(Schedulers.boundedElastic())
-			.timeout(this.redisTimeout)
-			.cache((created) -> Duration.ofMillis(Long.MAX_VALUE), (failure) -> Duration.ZERO, () -> Duration.ZERO);
+			.cache((created) -> Duration.ofMillis(Long.MAX_VALUE), (failure) -> Duration.ZERO, () -> Duration.ZERO)
+			.timeout(this.redisTimeout);
 	}
 
 	private ReactiveRedisMessageListenerContainer newContainer() {

@@ -63,6 +63,8 @@ final class EntryRunner {
 
 	private final ScheduledExecutorService ticks;
 
+	private final ScheduledExecutorService checks;
+
 	private final RedisProperties properties;
 
 	private final RedisStatus status;
@@ -72,13 +74,14 @@ final class EntryRunner {
 	private final ObservationRegistry observations;
 
 	EntryRunner(WorkStream stream, Generations generations, WireFormat format, Publisher publisher,
-			ScheduledExecutorService ticks, RedisProperties properties, RedisStatus status, RedisMetrics metrics,
+			ScheduledExecutorService ticks, ScheduledExecutorService checks, RedisProperties properties, RedisStatus status, RedisMetrics metrics,
 			ObservationRegistry observations) {
 		this.stream = stream;
 		this.generations = generations;
 		this.format = format;
 		this.publisher = publisher;
 		this.ticks = ticks;
+		this.checks = checks;
 		this.properties = properties;
 		this.status = status;
 		this.metrics = metrics;
@@ -160,7 +163,7 @@ final class EntryRunner {
 	private Answer generate(StreamEntry entry, Duration remaining, Runnable queued) {
 		Observation observation = observation(entry).start();
 		CancelWatch watch = new CancelWatch(entry.gen());
-		ScheduledFuture<?> watching = this.ticks.scheduleWithFixedDelay(watch, CANCEL_CHECK.toMillis(),
+		ScheduledFuture<?> watching = this.checks.scheduleWithFixedDelay(watch, CANCEL_CHECK.toMillis(),
 				CANCEL_CHECK.toMillis(), TimeUnit.MILLISECONDS);
 		try {
 			Generations.Generation generation;

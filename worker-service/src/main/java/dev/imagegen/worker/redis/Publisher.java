@@ -1,7 +1,9 @@
 package dev.imagegen.worker.redis;
 
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -34,7 +36,7 @@ final class Publisher implements AutoCloseable {
 					Thread thread = new Thread(runnable, "redis-events");
 					thread.setDaemon(true);
 					return thread;
-				}, new ThreadPoolExecutor.DiscardPolicy());
+				}, new ThreadPoolExecutor.AbortPolicy());
 	}
 
 	/**
@@ -44,16 +46,25 @@ final class Publisher implements AutoCloseable {
 	 * @return the send, done once it was tried
 	 */
 	Future<?> publish(String gen, String message) {
-		return this.sender.submit(() -> {
-			try {
-				this.stream.publish(gen, message);
-			}
-			catch (RuntimeException ex) {
-				this.metrics.error("publish");
-				log.debug("Publishing on the channel of {} failed: {}", gen, ex.toString());
-				throw ex;
-			}
-		});
+		try {
+			return this.sender.submit(() -> {
+				try {
+					this.stream.publish(gen, message);
+				}
+				catch (RuntimeException ex) {
+					this.metrics.error("publish");
+					log.debug("Publishing on the channel of {} failed: {}", gen, ex.toString());
+					throw ex;
+				}
+			});
+		}
+		catch (RejectedExecutionException ex) {
+			// Backlog full (Redis slow) or shutting down: a failed send at once, never a future that stays open
+			// (a caller waiting for the result message would wait its whole timeout; the API's 5 s read covers it).
+			this.metrics.error("publish");
+			log.debug("Publishing on the channel of {} dropped: {}", gen, ex.toString());
+			return CompletableFuture.failedFuture(ex);
+		}
 	}
 
 	@Override

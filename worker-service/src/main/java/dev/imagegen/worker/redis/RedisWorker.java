@@ -65,6 +65,8 @@ final class RedisWorker implements SmartLifecycle {
 
 	private ScheduledExecutorService ticks;
 
+	private ScheduledExecutorService checks;
+
 	private Publisher publisher;
 
 	private Heartbeat heartbeat;
@@ -108,8 +110,16 @@ final class RedisWorker implements SmartLifecycle {
 				this.environment.getProperty("server.port", Integer.class, 8081));
 		this.workerId = WorkerId.create(port);
 		AtomicInteger threads = new AtomicInteger();
+		// Liveness (the heartbeat and the re-claims of running entries) has threads of its own: the cancel checks,
+		// once a second per running entry, each up to the 2 s command timeout when Redis is slow, must not delay a
+		// beat past WORKER_HEARTBEAT_TIMEOUT, or other workers would take entries that are still running.
 		this.ticks = Executors.newScheduledThreadPool(2, (runnable) -> {
 			Thread thread = new Thread(runnable, "redis-ticks-" + threads.incrementAndGet());
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.checks = Executors.newSingleThreadScheduledExecutor((runnable) -> {
+			Thread thread = new Thread(runnable, "redis-cancel-checks");
 			thread.setDaemon(true);
 			return thread;
 		});
@@ -119,7 +129,7 @@ final class RedisWorker implements SmartLifecycle {
 				TimeUnit.MILLISECONDS);
 		WireFormat format = new WireFormat(this.json, this.workerId);
 		EntryRunner runner = new EntryRunner(this.stream, this.generations, format, this.publisher, this.ticks,
-				this.properties, this.status, this.metrics, this.observations);
+				this.checks, this.properties, this.status, this.metrics, this.observations);
 		FreeSessions free = new FreeSessions(this.pool);
 		this.loops.clear();
 		for (int i = 0; i < this.worker.browser().sessions(); i++) {
@@ -164,6 +174,7 @@ final class RedisWorker implements SmartLifecycle {
 		}
 		this.beating.cancel(false);
 		this.ticks.shutdownNow();
+		this.checks.shutdownNow();
 		this.heartbeat.delete();
 		this.publisher.close();
 		// A restart connects anew, to the connection factory's client of then.
