@@ -34,6 +34,8 @@ import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
 import dev.imagegen.api.redis.RedisProperties;
 import dev.imagegen.api.redis.RedisUnavailable;
+import dev.imagegen.api.worker.WorkerAnswers;
+import dev.imagegen.api.worker.WorkerImage;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
@@ -192,7 +194,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	private final JobHash hash;
 
-	private final WorkerResultHash results;
+	private final WorkerAnswers results;
 
 	private final Clock clock;
 
@@ -236,7 +238,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 		this.keys = keys;
 		this.properties = properties;
 		this.hash = new JobHash(jsonMapper);
-		this.results = new WorkerResultHash(jsonMapper, workerRetryAfter);
+		this.results = new WorkerAnswers(jsonMapper, workerRetryAfter);
 		this.clock = clock;
 		this.meters = meters;
 		Gauge.builder("imagegen.jobs.shared", this.held, AtomicLong::get)
@@ -519,16 +521,22 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			.collectMap(Map.Entry::getKey, Map.Entry::getValue)
 			.flatMap((result) -> {
 				if (!result.isEmpty()) {
-					WorkerResultHash.Outcome outcome = this.results.read(result);
-					if (outcome.problem() == null) {
-						Map<String, byte[]> image = Map.of(JobHash.IMAGE, outcome.image(), JobHash.CONTENT_TYPE,
-								JobHash.utf8(outcome.contentType()), JobHash.SEED, JobHash.utf8(outcome.seed().toString()));
-						return endOrphan(stored, JobStatus.SUCCEEDED,
-								JobHash.ended(stored.view(), JobStatus.SUCCEEDED, now, outcome.seed(), null), image, null);
+					WorkerImage answer;
+					try {
+						// The same checks as the owner would have made (image signature, the requested type).
+						answer = this.results.readResult(result, stored.view().request().format().mediaType());
+						if (answer.seed() == null) {
+							throw WorkerAnswers.badResponse("The worker stored a result without a seed.");
+						}
 					}
-					return endOrphan(stored, JobStatus.FAILED,
-							JobHash.ended(stored.view(), JobStatus.FAILED, now, null, outcome.problem()), null,
-							outcome.problem());
+					catch (ApiProblem problem) {
+						return endOrphan(stored, JobStatus.FAILED,
+								JobHash.ended(stored.view(), JobStatus.FAILED, now, null, problem), null, problem);
+					}
+					Map<String, byte[]> image = Map.of(JobHash.IMAGE, answer.bytes(), JobHash.CONTENT_TYPE,
+							JobHash.utf8(answer.mediaType().toString()), JobHash.SEED, JobHash.utf8(answer.seed().toString()));
+					return endOrphan(stored, JobStatus.SUCCEEDED,
+							JobHash.ended(stored.view(), JobStatus.SUCCEEDED, now, answer.seed(), null), image, null);
 				}
 				if (stored.deadline() != null && now.toEpochMilli() > stored.deadline()) {
 					ApiProblem late = ApiProblem.of(ProblemTypes.DEADLINE_EXCEEDED, 504, "Deadline exceeded",

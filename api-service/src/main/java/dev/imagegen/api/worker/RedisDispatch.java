@@ -99,8 +99,6 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 			return 0
 			""", Long.class);
 
-	private static final byte[] EMPTY = new byte[0];
-
 	private final SecureRandom random = new SecureRandom();
 
 	private final ReactiveRedisConnectionFactory connections;
@@ -372,39 +370,12 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 		if (worker != null) {
 			generation.worker(worker);
 		}
-		Integer status = number(text(hash, "status"));
-		if (status == null) {
-			throw WorkerAnswers.badResponse("The worker stored a result without a valid status.");
-		}
-		if (status == 200) {
-			return this.answers.read(status, mediaType(text(hash, "contentType")), hash.getOrDefault("image", EMPTY),
-					null, text(hash, "seed"), worker, generation.expected);
-		}
-		return this.answers.read(status, MediaType.APPLICATION_PROBLEM_JSON, hash.getOrDefault("problem", EMPTY),
-				text(hash, "retryAfter"), null, worker, generation.expected);
+		return this.answers.readResult(hash, generation.expected);
 	}
 
 	private static String text(Map<String, byte[]> hash, String field) {
 		byte[] value = hash.get(field);
 		return (value != null) ? new String(value, StandardCharsets.UTF_8) : null;
-	}
-
-	private static Integer number(String text) {
-		try {
-			return (text != null) ? Integer.valueOf(text.trim()) : null;
-		}
-		catch (NumberFormatException ex) {
-			return null;
-		}
-	}
-
-	private static MediaType mediaType(String text) {
-		try {
-			return (text != null) ? MediaType.parseMediaType(text) : null;
-		}
-		catch (IllegalArgumentException ex) {
-			return null;
-		}
 	}
 
 	/** Best effort, never awaited: a key left behind expires at the deadline anyway. */

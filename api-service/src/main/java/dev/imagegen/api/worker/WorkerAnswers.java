@@ -1,6 +1,8 @@
 package dev.imagegen.api.worker;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -11,6 +13,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 
 /**
@@ -25,6 +28,8 @@ public final class WorkerAnswers {
 	private static final Logger logger = LoggerFactory.getLogger(WorkerAnswers.class);
 
 	/** Worker problems passed on to the caller with their own status, type and detail. */
+	private static final byte[] EMPTY = new byte[0];
+
 	private static final Set<Integer> PASSED_ON = Set.of(422, 429, 502, 503, 504);
 
 	private final JsonMapper jsonMapper;
@@ -62,6 +67,52 @@ public final class WorkerAnswers {
 			throw authFailed(status);
 		}
 		throw problem(status, declared, body, retryAfter);
+	}
+
+	/**
+	 * Maps a worker's result hash {@code P:result:{gen}} of the Redis mode (docs/architecture.md, "The wire") exactly
+	 * as the same answer over HTTP: {@code status}, then {@code image}/{@code contentType}/{@code seed} or
+	 * {@code problem}/{@code retryAfter}.
+	 * @param hash the hash's fields
+	 * @param expected the media type the caller asked for
+	 * @return the checked image
+	 * @throws ApiProblem for every result that is not a good image
+	 */
+	public WorkerImage readResult(Map<String, byte[]> hash, MediaType expected) {
+		String worker = text(hash, "worker");
+		Integer status = statusOf(text(hash, "status"));
+		if (status == null) {
+			throw badResponse("The worker stored a result without a valid status.");
+		}
+		if (status == 200) {
+			return read(status, mediaTypeOf(text(hash, "contentType")), hash.getOrDefault("image", EMPTY), null,
+					text(hash, "seed"), worker, expected);
+		}
+		return read(status, MediaType.APPLICATION_PROBLEM_JSON, hash.getOrDefault("problem", EMPTY),
+				text(hash, "retryAfter"), null, worker, expected);
+	}
+
+	private static String text(Map<String, byte[]> hash, String field) {
+		byte[] value = hash.get(field);
+		return (value != null) ? new String(value, StandardCharsets.UTF_8) : null;
+	}
+
+	private static Integer statusOf(String text) {
+		try {
+			return (text != null) ? Integer.valueOf(text.trim()) : null;
+		}
+		catch (NumberFormatException ex) {
+			return null;
+		}
+	}
+
+	private static MediaType mediaTypeOf(String text) {
+		try {
+			return (text != null) ? MediaType.parseMediaType(text) : null;
+		}
+		catch (InvalidMediaTypeException ex) {
+			return null;
+		}
 	}
 
 	/**
