@@ -71,8 +71,12 @@ class RedisModeClientLimitsTests {
 	}
 
 	private static EntityExchangeResult<byte[]> generate(String seed, String forwardedFor) {
+		// A prompt of the client's own: another test's cached image (a hit costs no generation) must not answer.
 		return client.get()
-			.uri((uri) -> uri.path("/generate").queryParam("prompt", "otter").queryParam("seed", seed).build())
+			.uri((uri) -> uri.path("/generate")
+				.queryParam("prompt", "otter of " + forwardedFor)
+				.queryParam("seed", seed)
+				.build())
 			.header("X-Forwarded-For", forwardedFor)
 			.exchange()
 			.expectBody(byte[].class)
