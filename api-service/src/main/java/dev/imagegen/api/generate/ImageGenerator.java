@@ -84,19 +84,28 @@ public class ImageGenerator {
 			// The admission wait (a job's turn) sits outside the shared future, so that cancelling a waiting job
 			// really withdraws it.
 			generation = this.singleFlight.<StoredImage>join(fingerprint)
-				.orElseGet(() -> this.gate.admit(call.client(), () -> call.admission()
+				.map((joined) -> joined.doOnSubscribe((subscription) -> admitted(call)))
+				.orElseGet(() -> this.gate.admit(call.client(), () -> admitted(call).admission()
 					.run(() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call, fingerprint)))));
 		}
 		else {
 			// "Cache-Control: no-cache" asks for a fresh image: no lookup, no joining; the new image replaces the entry.
 			generation = this.gate.admit(call.client(),
-					() -> call.admission().run(() -> generateAndStore(seeded, call, null)));
+					() -> admitted(call).admission().run(() -> generateAndStore(seeded, call, null)));
 		}
 		return generation.map((image) -> {
 			GenerateRequest used = seeded.withSeed(image.seed());
 			return new Generated(used, image, (fingerprint != null) ? fingerprint : used.fingerprint(), false,
 					Duration.ZERO);
 		});
+	}
+
+	/** Tells the call's listener that the client limits let the generation through. */
+	private static Call admitted(Call call) {
+		if (call.progress() != null) {
+			call.progress().onAdmitted();
+		}
+		return call;
 	}
 
 	/**

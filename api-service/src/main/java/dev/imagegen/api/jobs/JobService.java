@@ -8,7 +8,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.clients.ClientIdentity;
@@ -130,6 +130,11 @@ final class JobService implements AsyncGenerations {
 		// A fresh id per attempt: the worker's progress stream is named by it, and the job's id stays a secret
 		// between the API and its client.
 		String attemptId = UUID.randomUUID().toString();
+		// Answered once the client limits decided (in the Redis mode asynchronously, after the subscribe below has
+		// returned): empty when the generation was let through or already ended well, else what refused it; then
+		// the POST answers that problem and no job exists.
+		Sinks.One<Optional<Throwable>> decided = Sinks.one();
+		AtomicBoolean admitted = new AtomicBoolean();
 		ProgressListener progress = new ProgressListener() {
 			@Override
 			public void onProgress(WorkerProgress event) {
@@ -140,32 +145,38 @@ final class JobService implements AsyncGenerations {
 			public void onDispatched(String generationId) {
 				job.dispatchedAs(generationId, JobService.this.clock.instant().plus(JobService.this.generationTimeout));
 			}
+
+			@Override
+			public void onAdmitted() {
+				admitted.set(true);
+				decided.tryEmitValue(Optional.empty());
+			}
 		};
 		ImageGenerator.Call call = new ImageGenerator.Call(client, attemptId, fresh, (worker) -> {
 		}, (work) -> this.queue.run(job, work), progress);
-		Thread submitter = Thread.currentThread();
-		AtomicBoolean submitting = new AtomicBoolean(true);
-		AtomicReference<Throwable> early = new AtomicReference<>();
 		Disposable run = this.generator.generate(request, call).subscribe((generated) -> {
+			decided.tryEmitValue(Optional.empty());
 			if (job.succeed(generated)) {
 				ended(job, JobStatus.SUCCEEDED);
 			}
 		}, (failure) -> {
-			if (submitting.get() && Thread.currentThread() == submitter) {
-				// Failed while being subscribed (the client gate, no worker): the POST itself answers the problem.
-				early.set(failure);
+			if (!admitted.get() && decided.tryEmitValue(Optional.of(failure)).isSuccess()) {
+				// Failed before the limits let it through (the client gate, no worker): the POST answers it.
+				return;
 			}
-			else if (job.fail(problemOf(failure, attemptId), attemptId)) {
+			if (job.fail(problemOf(failure, attemptId), attemptId)) {
 				ended(job, JobStatus.FAILED);
 			}
 		});
-		submitting.set(false);
-		if (early.get() != null) {
-			ApiProblem problem = (early.get() instanceof ApiProblem known) ? known : problemOf(early.get(), attemptId);
-			return this.store.remove(job).onErrorResume((ex) -> Mono.empty()).then(Mono.error(problem));
-		}
 		job.attach(run);
-		return Mono.just(job);
+		return decided.asMono().flatMap((refusal) -> {
+			if (refusal.isEmpty()) {
+				return Mono.just(job);
+			}
+			Throwable early = refusal.get();
+			ApiProblem problem = (early instanceof ApiProblem known) ? known : problemOf(early, attemptId);
+			return this.store.remove(job).onErrorResume((ex) -> Mono.empty()).then(Mono.error(problem));
+		});
 	}
 
 	/**

@@ -22,4 +22,13 @@ public interface ProgressListener {
 	default void onDispatched(String generationId) {
 	}
 
+	/**
+	 * The generation passed the client limits (or joined one already in flight, which costs none): from now on
+	 * its outcome is the worker's, never a {@code 429}. Called at most once, before any other event, possibly long
+	 * after the request was made (the Redis mode decides the limits asynchronously). A job's {@code POST} waits
+	 * for this, so that a refused job is answered with its {@code 429} instead of a {@code 202}.
+	 */
+	default void onAdmitted() {
+	}
+
 }

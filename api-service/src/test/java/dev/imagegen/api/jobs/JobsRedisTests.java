@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -16,16 +17,14 @@ import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.imagegen.api.FakeWorker;
 import dev.imagegen.api.ImageFixtures;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ProblemRenderer;
+import dev.imagegen.api.redis.RedisModeApi;
 import dev.imagegen.api.redis.RedisProperties;
+import dev.imagegen.api.redis.RedisWorkerDouble;
 import dev.imagegen.testsupport.TestRedis;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
@@ -34,9 +33,6 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
-import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
@@ -44,30 +40,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The jobs routes in the Redis mode, with two replicas sharing one real Redis: replica A is the running API
- * (generations go to a {@link FakeWorker}), replica B its own {@link RedisJobStore}, service and controller over
- * its own connections, answering the same routes with the same problem rendering. A job made on A is read,
- * streamed, served and cancelled on B; Redis down is {@code 503 queue-unavailable} on every jobs route and an
- * {@code error} event on an open stream, and the API recovers when Redis is back.
+ * The jobs routes in the Redis mode, with two replicas sharing one real Redis: replica A is the running API (its
+ * generations go through the work stream to a {@link RedisWorkerDouble} the tests drive), replica B its own
+ * {@link RedisJobStore}, service and controller over its own connections, answering the same routes with the same
+ * problem rendering. A job made on A is read, streamed, served and cancelled on B; Redis down is
+ * {@code 503 queue-unavailable} on every jobs route and an {@code error} event on an open stream, and the API
+ * recovers when Redis is back.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "WORKER_TOKEN=test-token", "WORKER_TIMEOUT=30s", "imagegen.jobs.max-running=1",
-				"imagegen.jobs.keep-alive=300ms", "imagegen.jobs.poll=300ms", "imagegen.jobs.owner-heartbeat=3s",
-				"imagegen.clients.trusted-proxies=127.0.0.1,::1", "ANON_MAX_CONCURRENT=2",
-				"IMAGE_CACHE_SIZE=16MB" })
-@AutoConfigureWebTestClient(timeout = "30s")
-@DirtiesContext
 class JobsRedisTests {
 
-	static final TestRedis REDIS = TestRedis.start();
-
-	static final FakeWorker WORKER = FakeWorker.start();
-
-	static {
-		// The mode is decided by an EnvironmentPostProcessor, before @DynamicPropertySource values exist: a system
-		// property is seen by then. Cleared after the class; the context is closed with it (@DirtiesContext).
-		System.setProperty("spring.data.redis.url", REDIS.url());
-	}
+	static final String WORKER = "worker-a";
 
 	static final AtomicInteger CLIENTS = new AtomicInteger();
 
@@ -76,30 +58,18 @@ class JobsRedisTests {
 	private static final ParameterizedTypeReference<ServerSentEvent<String>> EVENTS = new ParameterizedTypeReference<>() {
 	};
 
+	static TestRedis redis;
+
+	static RedisModeApi api;
+
+	static RedisWorkerDouble worker;
+
 	private final JsonMapper json = JsonMapper.builder().build();
 
-	@Autowired
 	WebTestClient client;
 
-	@Autowired
-	JobStore store;
-
-	@Autowired
-	ImageGenerator generator;
-
-	@Autowired
 	RedisProperties redisProperties;
 
-	@Autowired
-	JobsProperties jobsProperties;
-
-	@Autowired
-	ApiProperties apiProperties;
-
-	@Autowired
-	ProblemRenderer problems;
-
-	@Autowired
 	MeterRegistry meters;
 
 	private LettuceConnectionFactory otherConnections;
@@ -111,34 +81,47 @@ class JobsRedisTests {
 
 	private String clientIp;
 
-	@DynamicPropertySource
-	static void properties(DynamicPropertyRegistry registry) {
-		registry.add("PERCHANCE_WORKER_URL", WORKER::baseUrl);
+	@BeforeAll
+	static void start() {
+		redis = TestRedis.start();
+		api = RedisModeApi.start(redis, "WORKER_TIMEOUT=30s", "imagegen.jobs.max-running=1",
+				"imagegen.jobs.keep-alive=300ms", "imagegen.jobs.poll=300ms", "imagegen.jobs.owner-heartbeat=3s",
+				"imagegen.clients.trusted-proxies=127.0.0.1,::1", "ANON_MAX_CONCURRENT=2", "IMAGE_CACHE_SIZE=16MB");
+		worker = new RedisWorkerDouble(redis.url());
 	}
 
 	@AfterAll
 	static void stop() {
-		System.clearProperty("spring.data.redis.url");
-		WORKER.stop();
-		REDIS.close();
+		worker.close();
+		api.close();
+		redis.close();
 	}
 
 	@BeforeEach
 	void otherReplica() {
-		WORKER.reset();
+		this.client = api.client();
+		this.redisProperties = api.bean(RedisProperties.class);
+		this.meters = api.bean(MeterRegistry.class);
+		// Entries of an earlier test's jobs (cancelled, never answered) are no one's.
+		worker.discardWaiting();
+		worker.heartbeat(WORKER, 1);
+		api.awaitWorker(WORKER);
 		this.clientIp = "203.0.113." + CLIENTS.incrementAndGet();
-		this.otherConnections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", REDIS.port()),
+		this.otherConnections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", redis.port()),
 				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2)).build());
 		this.otherConnections.afterPropertiesSet();
 		this.otherConnections.start();
-		this.otherStore = new RedisJobStore(this.otherConnections, this.redisProperties, this.jobsProperties, this.json,
+		JobsProperties jobsProperties = api.bean(JobsProperties.class);
+		this.otherStore = new RedisJobStore(this.otherConnections, this.redisProperties, jobsProperties, this.json,
 				Duration.ofSeconds(5), Clock.systemUTC(), new SimpleMeterRegistry());
-		JobService service = new JobService(this.generator, this.otherStore, new JobQueue(1), this.json,
+		JobService service = new JobService(api.bean(ImageGenerator.class), this.otherStore, new JobQueue(1), this.json,
 				Clock.systemUTC(), new SimpleMeterRegistry(), Duration.ofSeconds(30));
-		JobsController controller = new JobsController(service, this.apiProperties, this.jobsProperties, this.json);
+		JobsController controller = new JobsController(service, api.bean(ApiProperties.class), jobsProperties,
+				this.json);
+		ProblemRenderer problems = api.bean(ProblemRenderer.class);
 		this.other = WebTestClient.bindToController(controller)
 			.webFilter((exchange, chain) -> chain.filter(exchange)
-				.onErrorResume((failure) -> this.problems.render(exchange, failure)))
+				.onErrorResume((failure) -> problems.render(exchange, failure)))
 			.configureClient()
 			.responseTimeout(Duration.ofSeconds(30))
 			.build();
@@ -146,9 +129,27 @@ class JobsRedisTests {
 
 	@AfterEach
 	void closeOtherReplica() {
-		WORKER.reset();
 		this.otherStore.destroy();
 		this.otherConnections.destroy();
+	}
+
+	/**
+	 * The entry of the job with this prompt, as the worker takes it; entries of earlier tests' cancelled jobs are
+	 * passed over.
+	 */
+	private static RedisWorkerDouble.Entry nextEntry(String prompt) {
+		long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (System.nanoTime() < end) {
+			RedisWorkerDouble.Entry entry = worker.take(WORKER, Duration.ofNanos(Math.max(1_000_000, end - System.nanoTime())));
+			if (entry != null && prompt.equals(entry.prompt())) {
+				return entry;
+			}
+		}
+		throw new AssertionError("no generation of \"" + prompt + "\" reached the work stream within 10 s");
+	}
+
+	private static void answerImage(RedisWorkerDouble.Entry entry, long seed) {
+		worker.succeed(entry, WORKER, ImageFixtures.png(), "image/png", seed, true);
 	}
 
 	private String submit(String prompt) {
@@ -203,19 +204,19 @@ class JobsRedisTests {
 
 	@Test
 	void theApiRunsInTheRedisModeWithTheSharedStore() {
-		assertThat(this.store).isInstanceOf(RedisJobStore.class);
+		assertThat(api.bean(JobStore.class)).isInstanceOf(RedisJobStore.class);
 	}
 
 	@Test
 	void aJobMadeOnOneReplicaIsReadStreamedAndServedByTheOther() {
 		String id = submit("a shared fox");
-		FakeWorker.Call call = WORKER.nextCall();
+		RedisWorkerDouble.Entry call = nextEntry("a shared fox");
 		assertThat(status(this.other, id)).isEqualTo("queued");
 		StepVerifier.create(events(this.other, id).map(this::summary))
 			.expectNext("job:queued/queued")
-			.then(() -> call.progress("generating", null, 2))
+			.then(() -> worker.progress(call, WORKER, "generating", null, 2))
 			.expectNext("job:running/generating")
-			.then(() -> call.answerImage(4242))
+			.then(() -> answerImage(call, 4242))
 			.expectNext("job:succeeded/done")
 			.expectComplete()
 			.verify(Duration.ofSeconds(15));
@@ -243,8 +244,9 @@ class JobsRedisTests {
 	@Test
 	void aJobThatSucceedsAtOnceFromTheCacheIsSucceededOnTheOtherReplicaWhenThe202Arrives() {
 		String body = "{\"prompt\":\"a cached shared fox\",\"seed\":1234}";
+		long dispatchesBefore = dispatches();
 		String first = submitBody(body);
-		WORKER.nextCall().answerImage(1234);
+		answerImage(nextEntry("a cached shared fox"), 1234);
 		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.other, first).equals("succeeded"));
 		String second = submitBody(body);
 		assertThat(status(this.other, second)).isEqualTo("succeeded");
@@ -259,15 +261,17 @@ class JobsRedisTests {
 			.valueEquals("X-Seed", "1234")
 			.expectHeader()
 			.exists(HttpHeaders.ETAG);
-		assertThat(WORKER.calls()).hasSize(1);
+		// One generation in all: the second job never reached the work stream.
+		assertThat(dispatches()).isEqualTo(dispatchesBefore + 1);
+		assertThat(worker.streamLength()).isZero();
 	}
 
 	@Test
 	void aDeleteOnTheOtherReplicaCancelsTheJobOnItsOwner() {
 		double cancelledBefore = finished("cancelled");
 		String id = submit("a cancelled fox");
-		FakeWorker.Call call = WORKER.nextCall();
-		call.progress("generating", null, null);
+		RedisWorkerDouble.Entry call = nextEntry("a cancelled fox");
+		worker.progress(call, WORKER, "generating", null, null);
 		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.other, id).equals("running"));
 		this.other.delete()
 			.uri("/jobs/{id}", id)
@@ -280,10 +284,12 @@ class JobsRedisTests {
 		assertThat(status(this.client, id)).isEqualTo("cancelled");
 		// The owner stopped the generation: its one worker slot is free for the next job.
 		await().atMost(10, TimeUnit.SECONDS).until(() -> finished("cancelled") == cancelledBefore + 1);
+		// ... and told the worker through the entry's cancel key.
+		await().atMost(10, TimeUnit.SECONDS).until(() -> worker.cancelled(call));
 		String next = submit("the next fox");
-		WORKER.nextCall().answerImage(9);
+		answerImage(nextEntry("the next fox"), 9);
 		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.other, next).equals("succeeded"));
-		call.answerImage(8);
+		answerImage(call, 8);
 		assertThat(status(this.other, id)).isEqualTo("cancelled");
 		this.other.get()
 			.uri("/jobs/{id}/image", id)
@@ -339,9 +345,10 @@ class JobsRedisTests {
 	@Test
 	void redisDownIs503QueueUnavailableOnEveryJobsRouteAndTheApiRecovers() {
 		String id = submit("a fox before the outage");
-		WORKER.nextCall().answerImage(1);
+		answerImage(nextEntry("a fox before the outage"), 1);
 		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.client, id).equals("succeeded"));
-		REDIS.pause();
+		long dispatchesBefore = dispatches();
+		redis.pause();
 		try {
 			for (String path : new String[] { "/jobs/" + id, "/jobs/" + id + "/events", "/jobs/" + id + "/image" }) {
 				expectQueueUnavailable(this.client.get().uri(path).exchange());
@@ -353,26 +360,31 @@ class JobsRedisTests {
 				.header("X-Forwarded-For", this.clientIp)
 				.bodyValue("{\"prompt\":\"a fox during the outage\"}")
 				.exchange());
-			assertThat(WORKER.calls()).hasSize(1);
+			// The refused job started no generation.
+			assertThat(dispatches()).isEqualTo(dispatchesBefore);
 		}
 		finally {
-			REDIS.resume();
+			redis.resume();
 		}
-		// Lettuce reconnects by itself: no restart.
-		await().atMost(30, TimeUnit.SECONDS).ignoreExceptions().until(() -> {
-			submit("a fox after the outage");
-			return true;
+		// Lettuce reconnects by itself: no restart. Redis came back empty: the worker's next heartbeat makes it live.
+		await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+			worker.heartbeat(WORKER, 1);
+			return this.client.get().uri("/health").exchange().returnResult(byte[].class).getStatus().value() == 200;
 		});
-		WORKER.nextCall().answerImage(2);
+		String after = submit("a fox after the outage");
+		answerImage(nextEntry("a fox after the outage"), 2);
+		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.other, after).equals("succeeded"));
 	}
 
 	@Test
 	void anOpenEventStreamWhoseRedisFailsEndsWithAnErrorEvent() {
+		double succeededBefore = finished("succeeded");
+		double failedBefore = finished("failed");
 		String id = submit("a streamed fox");
-		FakeWorker.Call call = WORKER.nextCall();
+		RedisWorkerDouble.Entry call = nextEntry("a streamed fox");
 		StepVerifier.create(events(this.client, id))
 			.assertNext((event) -> assertThat(event.event()).isEqualTo("job"))
-			.then(REDIS::pause)
+			.then(redis::pause)
 			.assertNext((event) -> {
 				assertThat(event.event()).isEqualTo("error");
 				assertThat(event.retry()).isEqualTo(Duration.ofSeconds(5));
@@ -382,10 +394,21 @@ class JobsRedisTests {
 			})
 			.expectComplete()
 			.verify(Duration.ofSeconds(20));
-		REDIS.resume();
-		call.answerImage(3);
+		redis.resume();
+		answerImage(call, 3);
+		// The job ends on its owner either way: with the image, or queue-unavailable when one of the dispatch's reads
+		// of the result fell into the outage (in the Redis mode a Redis failure fails the generation).
+		await().atMost(40, TimeUnit.SECONDS)
+			.until(() -> finished("succeeded") + finished("failed") == succeededBefore + failedBefore + 1);
+		boolean succeeded = finished("succeeded") == succeededBefore + 1;
 		// The owner's retried write brings the finished job into the Redis that came back empty.
-		await().atMost(30, TimeUnit.SECONDS).ignoreExceptions().until(() -> status(this.other, id).equals("succeeded"));
+		await().atMost(30, TimeUnit.SECONDS)
+			.ignoreExceptions()
+			.until(() -> status(this.other, id).equals(succeeded ? "succeeded" : "failed"));
+		if (!succeeded) {
+			assertThat(job(this.other, id, this.json).path("error").path("type").stringValue())
+				.isEqualTo(PROBLEMS + "queue-unavailable");
+		}
 	}
 
 	private static void expectQueueUnavailable(WebTestClient.ResponseSpec response) {
@@ -396,6 +419,11 @@ class JobsRedisTests {
 			.expectBody()
 			.jsonPath("$.type")
 			.isEqualTo(PROBLEMS + "queue-unavailable");
+	}
+
+	/** Generations the replica dispatched through the work stream, whatever their outcome. */
+	private long dispatches() {
+		return this.meters.find("imagegen.redis.dispatch").timers().stream().mapToLong((timer) -> timer.count()).sum();
 	}
 
 	private double finished(String outcome) {

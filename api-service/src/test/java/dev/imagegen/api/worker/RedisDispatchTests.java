@@ -19,12 +19,17 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.api.redis.RedisModeApi;
+import dev.imagegen.api.redis.RedisWorkerDouble;
 import dev.imagegen.testsupport.TestRedis;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -391,19 +396,32 @@ class RedisDispatchTests {
 					.jsonPath("$.type")
 					.isEqualTo(PROBLEMS + "queue-unavailable"));
 			assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(WORKER_TIMEOUT);
-			client.get()
-				.uri("/health")
-				.exchange()
-				.expectStatus()
-				.isEqualTo(503)
-				.expectBody()
-				.jsonPath("$.status")
-				.isEqualTo("DOWN")
-				.jsonPath("$.redis.status")
-				.isEqualTo("DOWN")
-				.jsonPath("$.redis.reason")
-				.isNotEmpty();
+			// The client limits answer before the dispatch and fail at once, while /health reuses its reading of
+			// the heartbeats for up to LiveWorkers.CACHE_TTL: it says DOWN once that reading has expired.
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> client.get()
+					.uri("/health")
+					.exchange()
+					.expectStatus()
+					.isEqualTo(503)
+					.expectBody()
+					.jsonPath("$.status")
+					.isEqualTo("DOWN")
+					.jsonPath("$.redis.status")
+					.isEqualTo("DOWN")
+					.jsonPath("$.redis.reason")
+					.isNotEmpty());
 			client.get().uri("/readyz").exchange().expectStatus().isEqualTo(503);
+			// The dispatch itself (which the client limits now shield over HTTP) fails the same way, in time.
+			assertThatThrownBy(() -> api.bean(RedisDispatch.class)
+				.generate(new WorkerRequest("fox", "", 5, 7.0, "square", "png"), MediaType.IMAGE_PNG, "redis-down",
+						(id) -> {
+						}, null, null)
+				.block(WORKER_TIMEOUT))
+				.isInstanceOfSatisfying(ApiProblem.class, (problem) -> {
+					assertThat(problem.type()).isEqualTo(ProblemTypes.QUEUE_UNAVAILABLE);
+					assertThat(problem.status()).isEqualTo(503);
+				});
 		}
 		finally {
 			redis.resume();

@@ -7,6 +7,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.redis.RedisModeApi;
+import dev.imagegen.api.redis.RedisWorkerDouble;
 import dev.imagegen.testsupport.TestRedis;
 import org.springframework.test.web.reactive.server.WebTestClient;
 

@@ -10,6 +10,8 @@ import reactor.core.publisher.Mono;
 import reactor.util.function.Tuple2;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.redis.RedisModeApi;
+import dev.imagegen.api.redis.RedisWorkerDouble;
 import dev.imagegen.testsupport.TestRedis;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.reactive.function.client.WebClient;
