@@ -102,7 +102,12 @@ final class JobService implements AsyncGenerations {
 				AsyncGenerations.noCache(exchange.getRequest().getHeaders()))
 			// A job can change before the answer (a cached image ends it at once): what the 202 shows, every replica
 			// reads from then on.
-			.flatMap((job) -> this.store.saved(job).thenReturn(job))
+			.flatMap((job) -> this.store.saved(job).thenReturn(job).onErrorResume((failure) -> {
+				// The client is told to try again (503): the job it cannot see must not run on, or every retry
+				// would add one more generation and one more MAX_JOBS slot.
+				cancelOwned(job);
+				return Mono.error(failure);
+			}))
 			.map((job) -> ResponseEntity.status(HttpStatus.ACCEPTED)
 				.header(HttpHeaders.LOCATION, "/jobs/" + job.id())
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")

@@ -1,5 +1,8 @@
 package dev.imagegen.api.jobs;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -12,17 +15,25 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.FakeWorker;
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.generate.GenerateRequest;
+import dev.imagegen.api.generate.ImageFormat;
+import dev.imagegen.api.generate.ImageGenerator;
+import dev.imagegen.api.generate.Shape;
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.redis.RedisUnavailable;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -32,6 +43,8 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
@@ -106,6 +119,40 @@ class JobsTests {
 			return NOW::get;
 		}
 
+	}
+
+	@Autowired
+	ImageGenerator generator;
+
+	@Test
+	void aJobWhoseStateCannotBeSavedIsCancelledBeforeTheClientIsToldToTryAgain() {
+		// A store whose saves fail, as Redis does when it stops answering after the job was added: the client gets
+		// 503 and will retry, so the job it never learns of must not go on running (and holding a MAX_JOBS slot).
+		LocalJobStore local = new LocalJobStore(new JobsProperties(Duration.ofHours(1), 100, 32, Duration.ofSeconds(10),
+				Duration.ofSeconds(15), Duration.ofSeconds(5)), Ticker.systemTicker());
+		JobStore failingSaves = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+				new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+					if (method.getName().equals("saved")) {
+						return Mono.error(RedisUnavailable.problem());
+					}
+					try {
+						return method.invoke(local, args);
+					}
+					catch (InvocationTargetException ex) {
+						throw ex.getCause();
+					}
+				});
+		JobService service = new JobService(this.generator, failingSaves, new JobQueue(1), this.json, Clock.systemUTC(),
+				new SimpleMeterRegistry(), Duration.ofSeconds(150));
+		GenerateRequest request = new GenerateRequest("a heron " + CLIENTS.incrementAndGet(), "",
+				GenerateRequest.RANDOM_SEED, 7.0, Shape.SQUARE, ImageFormat.PNG);
+
+		StepVerifier.create(service.submit(MockServerWebExchange.from(MockServerHttpRequest.post("/jobs")), request))
+			.expectErrorSatisfies((failure) -> assertThat(((ApiProblem) failure).type()).endsWith("/queue-unavailable"))
+			.verify(Duration.ofSeconds(10));
+		assertThat(local.countByStatus().get(JobStatus.CANCELLED)).isEqualTo(1);
+		assertThat(local.countByStatus().get(JobStatus.RUNNING) + local.countByStatus().get(JobStatus.QUEUED))
+			.isZero();
 	}
 
 	private JsonNode submit(String body) {
