@@ -7,14 +7,14 @@
 # run with their own configuration on free loopback ports. Prints a markdown table of ratios, with the machine
 # and its load average, for docs/benchmarks.md; stops everything it started.
 #
-#   bench/proxy-vs-nginx.sh                 15 s per run, about 2.5 minutes
+#   bench/proxy-vs-nginx.sh                 15 s per run after 30 s of warm-up per API path, about 3.5 minutes
 #   DURATION=10s bench/proxy-vs-nginx.sh
 #   JFR=1 bench/proxy-vs-nginx.sh           also records the API with Java Flight Recorder (bench/results/)
 #   API_JAVA_OPTS="... -XX:NativeMemoryTracking=summary" bench/proxy-vs-nginx.sh   also saves the API's NMT summary
 #
 # Needs: java 17+, python3, nginx (/usr/sbin/nginx), wrk, curl (apt-get install -y nginx wrk). The API jar is
 # built when missing. Knobs: API_JAVA_OPTS (default: run.sh's API flags), THREADS (2), CONNECTIONS (16),
-# DURATION (15s), BENCH_TIMEOUT (whole run, 600 s).
+# DURATION (15s), WARMUP (per API path before the runs, 30s), BENCH_TIMEOUT (whole run, 600 s).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +31,7 @@ API_JAVA_OPTS="${API_JAVA_OPTS:-$(sed -n 's/^API_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
 DURATION="${DURATION:-15s}"
+WARMUP="${WARMUP:-30s}"
 API_JAR="${API_JAR:-api-service/target/api-service-0.1.0-SNAPSHOT.jar}"
 NGINX="${NGINX:-/usr/sbin/nginx}"
 RESULTS="$ROOT/bench/results"
@@ -208,8 +209,11 @@ run() {
 }
 
 echo "image: $IMAGE_BYTES bytes; wrk -t$THREADS -c$CONNECTIONS -d$DURATION; API flags: $API_JAVA_OPTS" >&2
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$HIT_URL" >/dev/null    # JIT warm-up of both API paths
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$MISS_URL" >/dev/null
+# JIT warm-up of both API paths. On 2 cores, with wrk and the stub beside it, C2 is still compiling the
+# WebFlux path after 15 s of load (its compiler thread took ~30 % of the API's CPU samples after a 5 s + 5 s
+# warm-up): a shorter warm-up measures the compiler, not the steady state a long-running service is in.
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$HIT_URL" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$MISS_URL" >/dev/null
 run nginx-static "$STATIC_URL" "${NGINX_PIDS[@]}"
 run api-hit "$HIT_URL" "$API_PID"
 run nginx-proxy "$PROXY_URL" "${NGINX_PIDS[@]}"
@@ -231,7 +235,7 @@ for line in open(sys.argv[1]):
     runs[label].append((float(rps), float(p50), float(p99), int(bad), float(cpu)))
 mean = lambda label, i: sum(r[i] for r in runs[label]) / len(runs[label])
 print("Machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr), $(java -version 2>&1 | head -1 | tr -d '"')")
-print("Run $STAMP: image $IMAGE_BYTES bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION per run, load average $LOAD_BEFORE -> $LOAD_AFTER")
+print("Run $STAMP: image $IMAGE_BYTES bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION per run after a $WARMUP warm-up of each API path, load average $LOAD_BEFORE -> $LOAD_AFTER")
 print("API flags: \`$API_JAVA_OPTS\`; IMAGE_CACHE_SIZE=${IMAGE_CACHE_SIZE:-32MB}")
 print()
 print("| path | nginx req/s | API req/s | ratio | target | nginx p50 / p99 | API p50 / p99 | CPU ms/request nginx / API |")
