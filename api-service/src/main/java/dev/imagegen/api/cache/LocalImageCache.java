@@ -7,9 +7,12 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
@@ -30,10 +33,17 @@ final class LocalImageCache implements ImageCache {
 
 	private final Cache<String, StoredImage> cache;
 
+	private static final Logger logger = LoggerFactory.getLogger(LocalImageCache.class);
+
 	private final Ticker ticker;
+
+	private final Counter notHeld;
 
 	LocalImageCache(CacheProperties properties, Ticker ticker, MeterRegistry meters) {
 		this.ticker = ticker;
+		this.notHeld = Counter.builder("imagegen.cache.not.held")
+			.description("Images not cached because direct memory (-XX:MaxDirectMemorySize) was exhausted")
+			.register(meters);
 		long maxBytes = properties.size().toBytes();
 		if (maxBytes == 0) {
 			this.cache = null;
@@ -78,11 +88,7 @@ final class LocalImageCache implements ImageCache {
 	 * @return the image as held, its {@link #age} being {@code age} now
 	 */
 	StoredImage restore(String key, byte[] bytes, MediaType mediaType, long seed, Duration age) {
-		StoredImage image = new StoredImage(bytes, mediaType, seed, this.ticker.read() - age.toNanos());
-		if (this.cache != null) {
-			this.cache.put(key, image);
-		}
-		return image;
+		return hold(key, new StoredImage(bytes, mediaType, seed, this.ticker.read() - age.toNanos()));
 	}
 
 	/** @return whether the cache holds anything at all ({@code IMAGE_CACHE_SIZE} above 0) */
@@ -99,11 +105,33 @@ final class LocalImageCache implements ImageCache {
 
 	@Override
 	public StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed) {
-		StoredImage image = new StoredImage(bytes, mediaType, seed, this.ticker.read());
-		if (this.cache != null) {
-			this.cache.put(key, image);
+		return hold(key, new StoredImage(bytes, mediaType, seed, this.ticker.read()));
+	}
+
+	/**
+	 * Keeps an image off-heap (see {@link StoredImage}) and returns it as held. Should direct memory be exhausted,
+	 * the image is not kept, so that it cannot fill the heap instead: it is answered from the heap as it is,
+	 * counted, and logged.
+	 */
+	private StoredImage hold(String key, StoredImage image) {
+		if (this.cache == null) {
+			return image;
 		}
-		return image;
+		StoredImage held;
+		try {
+			held = image.offHeap();
+		}
+		catch (OutOfMemoryError ex) {
+			this.notHeld.increment();
+			// Once, then every thousandth: the counter tells how often.
+			if (this.notHeld.count() % 1000 == 1) {
+				logger.warn("An image was not cached: direct memory is exhausted (-XX:MaxDirectMemorySize must exceed "
+					+ "IMAGE_CACHE_SIZE and OPENAI_IMAGE_STORE_SIZE together)");
+			}
+			return image;
+		}
+		this.cache.put(key, held);
+		return held;
 	}
 
 	@Override

@@ -1,7 +1,5 @@
 package dev.imagegen.api.generate;
 
-import java.nio.ByteBuffer;
-
 import dev.imagegen.api.cache.StoredImage;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
@@ -29,10 +27,9 @@ public final class ImageAnswer {
 	public static ResponseEntity<DataBuffer> of(GenerateRequest asked, ImageGenerator.Generated generated,
 			DataBufferFactory buffers) {
 		ResponseEntity.BodyBuilder builder = generated.hit() ? hit(generated) : miss(asked, generated);
-		// A hit writes the stored direct buffer as it is; a fresh image goes out from the heap array it arrived in
-		// (moving every image off-heap made misses slower; see StoredImage). Neither is copied here.
-		StoredImage image = generated.image();
-		return builder.body(buffers.wrap(generated.hit() ? image.content() : ByteBuffer.wrap(image.bytes())));
+		// A view of the image as held (the cache's direct buffer, or the heap array a passing image arrived in):
+		// never a copy here (see StoredImage).
+		return builder.body(buffers.wrap(generated.image().content()));
 	}
 
 	static String etag(String fingerprint) {

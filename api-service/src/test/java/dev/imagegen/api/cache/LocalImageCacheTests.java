@@ -51,10 +51,27 @@ class LocalImageCacheTests {
 	}
 
 	@Test
+	void keptImagesLiveOffTheHeap() {
+		// The cache (256 MB by default) is larger than the API's heap (128 MB): images kept on the heap filled it.
+		LocalImageCache cache = cache("1MB", Duration.ofHours(1));
+		byte[] bytes = { 1, 2, 3 };
+		StoredImage stored = cache.put("fox", bytes, MediaType.IMAGE_PNG, 42);
+		assertThat(stored.isOffHeap()).isTrue();
+		assertThat(cache.get("fox")).containsSame(stored);
+		assertThat(stored.bytes()).isEqualTo(bytes);
+		StoredImage restored = cache.restore("owl", bytes, MediaType.IMAGE_PNG, 43, Duration.ofMinutes(1));
+		assertThat(restored.isOffHeap()).isTrue();
+		assertThat(cache.get("owl")).containsSame(restored);
+	}
+
+	@Test
 	void sizeZeroHoldsNothing() {
 		LocalImageCache cache = cache("0", Duration.ofHours(1));
-		StoredImage stored = cache.put("fox", new byte[] { 1 }, MediaType.IMAGE_JPEG, 7);
+		byte[] bytes = { 1 };
+		StoredImage stored = cache.put("fox", bytes, MediaType.IMAGE_JPEG, 7);
 		assertThat(stored.seed()).isEqualTo(7);
+		assertThat(stored.isOffHeap()).isFalse();
+		assertThat(stored.bytes()).isSameAs(bytes);
 		assertThat(cache.get("fox")).isEmpty();
 		assertThat(cache.weightedSize()).isZero();
 	}
