@@ -52,11 +52,12 @@ API_JAR="api-service/target/api-service-0.1.0-SNAPSHOT.jar"
 WORKER_JAR="worker-service/target/worker-service-0.1.0-SNAPSHOT.jar"
 EMULATOR_JAR="perchance-emulator/target/perchance-emulator-0.1.0-SNAPSHOT-exec.jar"
 
-# The API's JVM, sized deliberately (docs/benchmarks.md, "JVM settings"): a small heap, since cached images that are
-# hit live off-heap in direct buffers (bounded by IMAGE_CACHE_SIZE, which must stay below MaxDirectMemorySize); the serial
-# collector, whose footprint is the smallest and whose pauses are short on a heap this size; bounded metaspace
-# and code cache, so that RSS has a known ceiling. Direct memory: IMAGE_CACHE_SIZE (default 256MB) plus Netty's
-# buffers; raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every service) overrides.
+# The API's JVM, sized deliberately (docs/benchmarks.md, "JVM settings"): a small heap, since cached images live
+# off-heap in direct buffers (IMAGE_CACHE_SIZE, default 256MB, must stay below MaxDirectMemorySize; evicted ones are
+# freed by the collection the JDK runs when that limit is reached); the serial collector, whose footprint is the
+# smallest and whose pauses are short on a heap this size; bounded metaspace and code cache, so that RSS has a known
+# ceiling (~560 MiB). Raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every
+# service) overrides.
 API_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:+ExitOnOutOfMemoryError"
 
 LOG_DIR="$ROOT/var/log"

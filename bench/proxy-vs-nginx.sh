@@ -96,8 +96,9 @@ IMAGE_BYTES=$(stat -c %s "$WORK/img.png")
 # ---- stub worker: GET /health -> UP; any other request -> the PNG (nginx proxies GET, the API POSTs) ------
 WORKER_PORT="$(free_port)"
 python3 - "$WORKER_PORT" "$WORK/img.png" >"$WORK/worker.log" 2>&1 <<'PY' &
-import http.server, sys
+import http.server, itertools, json, sys
 port, image = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+seeds = itertools.count(1000)
 class Stub(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *args): pass
@@ -112,8 +113,9 @@ class Stub(http.server.BaseHTTPRequestHandler):
         else:
             self.answer(200, "image/png", image, [("X-Seed", "1")])
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.answer(200, "image/png", image, [("X-Seed", "1")])
+        asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0")))).get("seed", -1)
+        # The seed asked for, else a new one per generation as Perchance picks: each miss is stored under its own key.
+        self.answer(200, "image/png", image, [("X-Seed", str(asked if asked >= 0 else next(seeds)))])
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
