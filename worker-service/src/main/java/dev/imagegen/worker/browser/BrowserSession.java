@@ -139,10 +139,6 @@ final class BrowserSession implements Runnable {
 		return this.id;
 	}
 
-	Path profile() {
-		return this.profile;
-	}
-
 	/** The session's state now, for the per-state gauges. */
 	State state() {
 		return this.state;
