@@ -25,9 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A renderer frozen mid-job (SIGSTOP): {@code page.evaluate} never returns and the in-page timer never fires.
- * The caller still gets its 504 at the deadline, and the watchdog kills the browser so the session relaunches
- * and serves again.
+ * A renderer frozen (SIGSTOP) mid-job or while the session is idle: {@code page.evaluate} never returns and the
+ * in-page timer never fires. A job's caller still gets its 504 at the deadline; in both cases the watchdog kills
+ * the browser once the hanging call is past its budget, so the session relaunches and serves again.
  */
 @TestPropertySource(properties = { "imagegen.test.context=frozen", "imagegen.test.generation-timeout=6s" })
 @DirtiesContext
@@ -65,6 +65,32 @@ class FrozenRendererTests extends WorkerTestBase {
 			.allMatch(SessionSnapshot::canServe));
 		Emulator.config(Map.of("generateLatencyMs", 100));
 		assertThat(generate(body("after the freeze")).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void aRendererFrozenWhileTheSessionIsIdleIsKilledAndRelaunched() throws Exception {
+		assertThat(generate(body("warm the key")).statusCode()).isEqualTo(200);
+		double restartsBefore = restarts();
+		List<ProcessHandle> renderers = renderers(profileOf(0));
+		assertThat(renderers).as("renderer processes").isNotEmpty();
+		try {
+			for (ProcessHandle renderer : renderers) {
+				signal("-STOP", renderer);
+			}
+
+			// No job runs: only the idle ping, timed by the watchdog (its budget plus the margin), finds the freeze.
+			await().atMost(Duration.ofSeconds(30)).until(() -> restarts() > restartsBefore);
+		}
+		finally {
+			for (ProcessHandle renderer : renderers) {
+				if (renderer.isAlive()) {
+					signal("-CONT", renderer);
+				}
+			}
+		}
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.pool.snapshot().sessions().stream()
+			.allMatch(SessionSnapshot::canServe));
+		assertThat(generate(body("after the idle freeze")).statusCode()).isEqualTo(200);
 	}
 
 	private static List<ProcessHandle> renderers(Path profile) {
