@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A renderer frozen (SIGSTOP) mid-job or while the session is idle: {@code page.evaluate} never returns and the
+ * A renderer frozen (SIGSTOP) mid-job, during the warm-up's key retrieval or while the session is idle: {@code page.evaluate} never returns and the
  * in-page timer never fires. A job's caller still gets its 504 at the deadline; in both cases the watchdog kills
  * the browser once the hanging call is past its budget, so the session relaunches and serves again.
  */
@@ -91,6 +91,42 @@ class FrozenRendererTests extends WorkerTestBase {
 		await().atMost(Duration.ofSeconds(60)).until(() -> this.pool.snapshot().sessions().stream()
 			.allMatch(SessionSnapshot::canServe));
 		assertThat(generate(body("after the idle freeze")).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void aRendererFrozenDuringTheWarmUpsKeyRetrievalIsKilledAndRelaunched() throws Exception {
+		assertThat(generate(body("warm the key")).statusCode()).isEqualTo(200);
+		// The next verifyUser is held long past the warm-up's 6 s, so the freeze surely lands while it is outstanding.
+		Emulator.fault(Map.of("endpoint", "verifyUser", "kind", "delay", "delayMs", 20000));
+		Emulator.clearLog();
+		// A crash makes the session warm up again: a fresh browser, and a key to obtain outside any job.
+		String flag = "--user-data-dir=" + profileOf(0);
+		ProcessHandle.current()
+			.descendants()
+			.filter((p) -> p.info().commandLine().map((c) -> List.of(c.split(" ")).contains(flag)).orElse(false))
+			.forEach(ProcessHandle::destroyForcibly);
+		await().atMost(Duration.ofSeconds(30)).until(() -> !Emulator.log("/api/verifyUser").isEmpty());
+		double restartsBefore = restarts();
+		List<ProcessHandle> renderers = renderers(profileOf(0));
+		assertThat(renderers).as("renderer processes").isNotEmpty();
+		try {
+			for (ProcessHandle renderer : renderers) {
+				signal("-STOP", renderer);
+			}
+
+			// No job runs: only the watchdog, timing the warm-up's key retrieval, can end the hanging call.
+			await().atMost(Duration.ofSeconds(30)).until(() -> restarts() > restartsBefore);
+		}
+		finally {
+			for (ProcessHandle renderer : renderers) {
+				if (renderer.isAlive()) {
+					signal("-CONT", renderer);
+				}
+			}
+		}
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.pool.snapshot().sessions().stream()
+			.allMatch(SessionSnapshot::canServe));
+		assertThat(generate(body("after the warm-up freeze")).statusCode()).isEqualTo(200);
 	}
 
 	private static List<ProcessHandle> renderers(Path profile) {
