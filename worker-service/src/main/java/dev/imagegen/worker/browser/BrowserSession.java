@@ -43,6 +43,12 @@ final class BrowserSession implements Runnable {
 	/** How often an idle session makes a Playwright call so that crash and close events arrive. */
 	static final Duration IDLE_PING = Duration.ofSeconds(3);
 
+	/**
+	 * How long the idle ping ({@code page.evaluate("1")}, a round trip to the renderer that takes milliseconds)
+	 * may take before the watchdog counts it as hanging in a frozen renderer; generous for a loaded machine.
+	 */
+	static final Duration IDLE_PING_BUDGET = Duration.ofSeconds(5);
+
 	/** Life-cycle states as reported on {@code /health}. */
 	enum State {
 
@@ -104,8 +110,8 @@ final class BrowserSession implements Runnable {
 
 	private volatile Job current;
 
-	// The deadline of the current job (System.nanoTime()), for the watchdog.
-	private volatile long jobDeadlineNanos;
+	// The call into the browser in progress (a job, the warm-up's key retrieval, the idle ping), for the watchdog.
+	private volatile Call call;
 
 	private volatile PerchanceClient client;
 
@@ -137,10 +143,6 @@ final class BrowserSession implements Runnable {
 
 	String id() {
 		return this.id;
-	}
-
-	Path profile() {
-		return this.profile;
 	}
 
 	/** The session's state now, for the per-state gauges. */
@@ -182,13 +184,16 @@ final class BrowserSession implements Runnable {
 	}
 
 	/**
-	 * Whether the running job has outlived its deadline by more than {@code margin}. Every step's timeout is
-	 * cut to the deadline, so a healthy session is back well before that; only a call into a frozen browser
-	 * ({@code page.evaluate} has no timeout of its own, and a stopped renderer never runs the in-page timer)
-	 * gets here.
+	 * The call in progress when it has outlived its budget by more than {@code margin}: a job past its deadline,
+	 * the warm-up's key retrieval past its span, the idle ping past {@link #IDLE_PING_BUDGET}. Every step's
+	 * timeout is cut to its budget, so a healthy session is back well before that; only a call into a frozen
+	 * browser ({@code page.evaluate} has no timeout of its own, and a stopped renderer never runs the in-page
+	 * timer) gets here.
+	 * @return what the overdue call is doing, or null when no call is overdue
 	 */
-	boolean overdue(Duration margin) {
-		return this.current != null && System.nanoTime() - (this.jobDeadlineNanos + margin.toNanos()) >= 0;
+	String overdueCall(Duration margin) {
+		Call c = this.call;
+		return (c != null && c.overdue(System.nanoTime(), margin)) ? c.what() : null;
 	}
 
 	/**
@@ -248,7 +253,9 @@ final class BrowserSession implements Runnable {
 							pause();
 							continue;
 						}
-						this.client.obtainKey(Budget.of(this.properties.perchance().stepTimeout()));
+						Duration warmUp = this.properties.perchance().stepTimeout();
+						PerchanceClient warming = this.client;
+						timed("the warm-up's key retrieval", warmUp, () -> warming.obtainKey(Budget.of(warmUp)));
 						this.lastError = null;
 						failures = 0;
 						this.state = State.READY;
@@ -329,20 +336,33 @@ final class BrowserSession implements Runnable {
 	/**
 	 * playwright-java reads its connection to the driver only while a call is in progress, so the close and
 	 * crash events of a browser that dies while the session is idle would wait for the next job (which then
-	 * fails on it) while {@code /health} says ready. A cheap browser-level call every few seconds lets them in;
-	 * the next round of the loop then relaunches.
+	 * fails on it) while {@code /health} says ready. A cheap call every few seconds lets them in; the next round
+	 * of the loop then relaunches.
 	 */
 	private void pingWhileIdle() {
 		long now = System.nanoTime();
-		if (this.context == null || now - this.lastPingNanos < IDLE_PING.toNanos()) {
+		if (this.page == null || now - this.lastPingNanos < IDLE_PING.toNanos()) {
 			return;
 		}
 		this.lastPingNanos = now;
 		try {
-			this.context.cookies(this.properties.perchance().base());
+			// A round trip to the renderer, not only to the browser process: a renderer frozen while idle then
+			// hangs this call, and the watchdog sees it past its budget instead of the next job finding it.
+			timed("the idle ping", IDLE_PING_BUDGET, () -> this.page.evaluate("1"));
 		}
 		catch (PlaywrightException ex) {
 			this.browserClosed = true;
+		}
+	}
+
+	/** Runs a call into the browser that the watchdog times against {@code budget}. */
+	private void timed(String what, Duration budget, Runnable work) {
+		this.call = new Call(what, System.nanoTime(), budget);
+		try {
+			work.run();
+		}
+		finally {
+			this.call = null;
 		}
 	}
 
@@ -456,7 +476,7 @@ final class BrowserSession implements Runnable {
 		this.metrics.queueWait(job.queueWait());
 		job.trace().queueWaitEnded();
 		MDC.put("requestId", job.requestId());
-		this.jobDeadlineNanos = System.nanoTime() + job.remaining().toNanos();
+		this.call = new Call("a job", System.nanoTime(), job.remaining());
 		this.current = job;
 		this.state = State.BUSY;
 		try (Observation.Scope traced = job.trace().openScope()) {
@@ -503,6 +523,7 @@ final class BrowserSession implements Runnable {
 		}
 		finally {
 			MDC.remove("requestId");
+			this.call = null;
 			this.current = null;
 			if (this.state == State.BUSY) {
 				this.state = State.READY;
@@ -561,6 +582,20 @@ final class BrowserSession implements Runnable {
 		this.context = null;
 		this.page = null;
 		this.playwright = null;
+	}
+
+	/**
+	 * A call into the browser in progress, as the watchdog times it.
+	 * @param what what the session is doing, for the watchdog's log line
+	 * @param sinceNanos when it started ({@code System.nanoTime()})
+	 * @param budget how long it may take: every step inside is cut to it
+	 */
+	private record Call(String what, long sinceNanos, Duration budget) {
+
+		boolean overdue(long nowNanos, Duration margin) {
+			return nowNanos - this.sinceNanos - this.budget.toNanos() - margin.toNanos() >= 0;
+		}
+
 	}
 
 	/** The browser process went away under a running call. */

@@ -2,7 +2,6 @@ package dev.imagegen.worker.browser;
 
 import java.time.Duration;
 
-import com.microsoft.playwright.Page;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -16,24 +15,14 @@ import static dev.imagegen.worker.browser.UpstreamCalls.text;
 
 /**
  * The user key of one session (docs/perchance-protocol.md, section 1): verifyUser on the trusted path, or with
- * a Turnstile token from the page's widget when Perchance asks for one, retrying transient failures from the
- * job's one budget. Used by the one thread that owns the page.
+ * a token from the Turnstile widget ({@link TurnstileWidget}) when Perchance asks for one, retrying transient
+ * failures from the job's one budget. Used by the one thread that owns the session.
  */
 final class KeyVerifier {
 
 	private static final Logger log = LoggerFactory.getLogger(KeyVerifier.class);
 
-	private static final String TURNSTILE_SCRIPT = """
-			() => {
-			  const input = document.querySelector('input[name="cf-turnstile-response"]');
-			  if (input && input.value) { return input.value; }
-			  try { if (window.turnstile && window.turnstile.getResponse) { return window.turnstile.getResponse() || ''; } }
-			  catch (e) { }
-			  return '';
-			}
-			""";
-
-	private final Page page;
+	private final TurnstileWidget turnstile;
 
 	private final UpstreamCalls calls;
 
@@ -42,11 +31,11 @@ final class KeyVerifier {
 	private volatile long keyObtainedNanos;
 
 	/**
-	 * @param page the page with the Turnstile widget (may be null where the Turnstile path is not used)
+	 * @param turnstile the widget that hands out a token when Perchance asks for one
 	 * @param calls the shared upstream rules
 	 */
-	KeyVerifier(Page page, UpstreamCalls calls) {
-		this.page = page;
+	KeyVerifier(TurnstileWidget turnstile, UpstreamCalls calls) {
+		this.turnstile = turnstile;
 		this.calls = calls;
 	}
 
@@ -70,7 +59,7 @@ final class KeyVerifier {
 		String status = text(answer.node(), "status");
 		boolean turnstile = "failed_verification".equals(status);
 		if (turnstile) {
-			answer = verifyUser(awaitTurnstileToken(budget), budget, attempts);
+			answer = verifyUser(this.turnstile.awaitToken(budget), budget, attempts);
 			status = text(answer.node(), "status");
 		}
 		if ("already_verified".equals(status) || "success".equals(status)) {
@@ -130,32 +119,6 @@ final class KeyVerifier {
 				failure = "a body that is not JSON";
 			}
 			this.calls.retryOrFail(attempts, "verifyUser", failure, budget);
-		}
-	}
-
-	private String awaitTurnstileToken(Budget budget) {
-		// A fresh widget: a token is single-use and the one on the open page may be spent already.
-		Duration navigation = budget.stepTimeout(this.calls.perchance().stepTimeout());
-		this.page.navigate(this.calls.perchance().base() + "/embed",
-				new Page.NavigateOptions().setTimeout(Math.max(1, navigation.toMillis())));
-		Duration turnstileTimeout = this.calls.perchance().turnstileTimeout();
-		Duration left = budget.remaining();
-		long limit = System.nanoTime() + ((turnstileTimeout.compareTo(left) <= 0) ? turnstileTimeout : left).toNanos();
-		while (true) {
-			Object value = this.page.evaluate(TURNSTILE_SCRIPT);
-			if (value instanceof String token && !token.isBlank()) {
-				return token;
-			}
-			if (System.nanoTime() - limit >= 0) {
-				budget.checkDeadline("waiting for Turnstile");
-				this.calls.metrics().keyVerification("turnstile-timeout");
-				throw new WorkerException(Problem.UPSTREAM_CHALLENGE,
-						"The Turnstile check did not pass within " + turnstileTimeout.toSeconds() + " s",
-						Duration.ofSeconds(30));
-			}
-			// Never sleep past the Turnstile limit (and with it the job's deadline).
-			long leftMillis = Math.max(1, (limit - System.nanoTime()) / 1_000_000);
-			this.page.waitForTimeout(Math.min(this.calls.perchance().turnstilePollInterval().toMillis(), leftMillis));
 		}
 	}
 

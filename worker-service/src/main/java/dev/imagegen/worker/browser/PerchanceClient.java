@@ -15,7 +15,8 @@ import dev.imagegen.worker.job.UpstreamImage;
 /**
  * The Perchance protocol (docs/perchance-protocol.md) spoken from one page on the image-API origin, as one
  * session sees it: opening the pages, then the parts with one job each, all driven through one
- * {@link Transport} (in production an in-page {@code fetch}) — {@link KeyVerifier} (the user key),
+ * {@link Transport} (in production an in-page {@code fetch}) — {@link KeyVerifier} (the user key, with a
+ * {@link TurnstileWidget} when Perchance asks for a token),
  * {@link GenerateProtocol} (the generate status table and its retries) and {@link ImageDownload} (download and
  * image checks), sharing the rules of {@link UpstreamCalls}. Used by the one thread that owns the page.
  */
@@ -41,16 +42,27 @@ final class PerchanceClient {
 	}
 
 	/**
-	 * @param page the page for navigation and the Turnstile widget (may be null where neither is used)
+	 * @param page the page for navigation and the Turnstile widget
 	 * @param transport how upstream requests are sent
 	 */
 	PerchanceClient(Page page, Transport transport, WorkerProperties properties, JsonMapper json, SessionMetrics metrics,
 			Breaker breaker, String session) {
+		this(page, transport, new PageTurnstile(page, properties.perchance(), metrics), properties, json, metrics, breaker,
+				session);
+	}
+
+	/**
+	 * @param page the page for navigation (may be null where {@link #openPages()} is not used)
+	 * @param transport how upstream requests are sent
+	 * @param turnstile where a Turnstile token comes from when verifyUser asks for one
+	 */
+	PerchanceClient(Page page, Transport transport, TurnstileWidget turnstile, WorkerProperties properties,
+			JsonMapper json, SessionMetrics metrics, Breaker breaker, String session) {
 		this.page = page;
 		this.perchance = properties.perchance();
 		this.session = session;
 		this.calls = new UpstreamCalls(transport, properties, json, metrics, breaker, session);
-		this.keys = new KeyVerifier(page, this.calls);
+		this.keys = new KeyVerifier(turnstile, this.calls);
 		this.generation = new GenerateProtocol(this.calls, this.keys, new ImageDownload(this.calls));
 	}
 

@@ -37,7 +37,10 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 
 	private static final Duration CALLER_WATCH = Duration.ofSeconds(1);
 
-	/** A job this far past its deadline means its session hangs in a frozen browser: the watchdog kills it. */
+	/**
+	 * A call into the browser this far past its budget (a job past its deadline, the warm-up or the idle ping
+	 * past theirs) means its session hangs in a frozen browser: the watchdog kills it.
+	 */
 	static final Duration WATCHDOG_MARGIN = Duration.ofSeconds(5);
 
 	// How long all sessions together may take to close their browsers after the grace period.
@@ -178,18 +181,20 @@ public class SessionPool implements SmartLifecycle, BrowserSession.SessionEvents
 	}
 
 	/**
-	 * The watchdog: a session whose job outlived its deadline by {@link #WATCHDOG_MARGIN} hangs in a call that
-	 * will never return (a frozen renderer). Its caller has had its 504 at the deadline already; killing the
-	 * browser makes the hanging call fail, and the session relaunches as after a crash.
+	 * The watchdog: a session whose call into the browser (a job, the warm-up's key retrieval, the idle ping)
+	 * outlived its budget by {@link #WATCHDOG_MARGIN} hangs in a call that will never return (a frozen
+	 * renderer). A job's caller has had its 504 at the deadline already; killing the browser makes the hanging
+	 * call fail, and the session relaunches as after a crash.
 	 */
 	private void killFrozenBrowsers() {
 		try {
 			for (BrowserSession session : this.sessions) {
-				if (session.overdue(WATCHDOG_MARGIN)) {
+				String overdue = session.overdueCall(WATCHDOG_MARGIN);
+				if (overdue != null) {
 					int killed = session.killBrowserProcesses();
 					if (killed > 0) {
-						log.warn("Session {}: a browser call outlived its job's deadline by {} s; killed {} browser "
-								+ "process(es) to relaunch it", session.id(), WATCHDOG_MARGIN.toSeconds(), killed);
+						log.warn("Session {}: a browser call ({}) outlived its budget by {} s; killed {} browser "
+								+ "process(es) to relaunch it", session.id(), overdue, WATCHDOG_MARGIN.toSeconds(), killed);
 					}
 				}
 			}

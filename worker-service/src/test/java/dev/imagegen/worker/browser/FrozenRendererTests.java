@@ -25,9 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A renderer frozen mid-job (SIGSTOP): {@code page.evaluate} never returns and the in-page timer never fires.
- * The caller still gets its 504 at the deadline, and the watchdog kills the browser so the session relaunches
- * and serves again.
+ * A renderer frozen (SIGSTOP) mid-job, during the warm-up's key retrieval or while the session is idle: {@code page.evaluate} never returns and the
+ * in-page timer never fires. A job's caller still gets its 504 at the deadline; in both cases the watchdog kills
+ * the browser once the hanging call is past its budget, so the session relaunches and serves again.
  */
 @TestPropertySource(properties = { "imagegen.test.context=frozen", "imagegen.test.generation-timeout=6s" })
 @DirtiesContext
@@ -65,6 +65,68 @@ class FrozenRendererTests extends WorkerTestBase {
 			.allMatch(SessionSnapshot::canServe));
 		Emulator.config(Map.of("generateLatencyMs", 100));
 		assertThat(generate(body("after the freeze")).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void aRendererFrozenWhileTheSessionIsIdleIsKilledAndRelaunched() throws Exception {
+		assertThat(generate(body("warm the key")).statusCode()).isEqualTo(200);
+		double restartsBefore = restarts();
+		List<ProcessHandle> renderers = renderers(profileOf(0));
+		assertThat(renderers).as("renderer processes").isNotEmpty();
+		try {
+			for (ProcessHandle renderer : renderers) {
+				signal("-STOP", renderer);
+			}
+
+			// No job runs: only the idle ping, timed by the watchdog (its budget plus the margin), finds the freeze.
+			await().atMost(Duration.ofSeconds(30)).until(() -> restarts() > restartsBefore);
+		}
+		finally {
+			for (ProcessHandle renderer : renderers) {
+				if (renderer.isAlive()) {
+					signal("-CONT", renderer);
+				}
+			}
+		}
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.pool.snapshot().sessions().stream()
+			.allMatch(SessionSnapshot::canServe));
+		assertThat(generate(body("after the idle freeze")).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void aRendererFrozenDuringTheWarmUpsKeyRetrievalIsKilledAndRelaunched() throws Exception {
+		assertThat(generate(body("warm the key")).statusCode()).isEqualTo(200);
+		// The next verifyUser is held long past the warm-up's 6 s, so the freeze surely lands while it is outstanding.
+		Emulator.fault(Map.of("endpoint", "verifyUser", "kind", "delay", "delayMs", 20000));
+		Emulator.clearLog();
+		// A crash makes the session warm up again: a fresh browser, and a key to obtain outside any job.
+		String flag = "--user-data-dir=" + profileOf(0);
+		ProcessHandle.current()
+			.descendants()
+			.filter((p) -> p.info().commandLine().map((c) -> List.of(c.split(" ")).contains(flag)).orElse(false))
+			.forEach(ProcessHandle::destroyForcibly);
+		await().atMost(Duration.ofSeconds(30)).until(() -> !Emulator.log("/api/verifyUser").isEmpty());
+		double restartsBefore = restarts();
+		List<ProcessHandle> renderers = renderers(profileOf(0));
+		assertThat(renderers).as("renderer processes").isNotEmpty();
+		try {
+			for (ProcessHandle renderer : renderers) {
+				signal("-STOP", renderer);
+			}
+
+			// No job runs: only the watchdog, timing the warm-up's key retrieval, can end the hanging call.
+			await().atMost(Duration.ofSeconds(30)).until(() -> restarts() > restartsBefore);
+		}
+		finally {
+			for (ProcessHandle renderer : renderers) {
+				if (renderer.isAlive()) {
+					signal("-CONT", renderer);
+				}
+			}
+		}
+		await().atMost(Duration.ofSeconds(60)).until(() -> this.pool.snapshot().sessions().stream()
+			.allMatch(SessionSnapshot::canServe));
+		assertThat(generate(body("after the warm-up freeze")).statusCode()).isEqualTo(200);
 	}
 
 	private static List<ProcessHandle> renderers(Path profile) {

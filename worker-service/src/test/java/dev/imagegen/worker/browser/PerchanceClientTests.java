@@ -24,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.imagegen.worker.config.WorkerProperties;
 import dev.imagegen.worker.job.GenerationSpec;
 import dev.imagegen.worker.job.ImageFormat;
+import dev.imagegen.worker.job.Job;
 import dev.imagegen.worker.job.Shape;
 import dev.imagegen.worker.job.UpstreamImage;
 import dev.imagegen.worker.problem.Problem;
@@ -49,8 +50,9 @@ class PerchanceClientTests {
 
 	private final Breaker breaker = new Breaker(Duration.ofSeconds(30), Duration.ofMinutes(5));
 
-	private final PerchanceClient client = new PerchanceClient(null, this.transport, properties(),
-			JsonMapper.builder().build(), new SessionMetrics(new SimpleMeterRegistry()), this.breaker, "session-test");
+	private final ScriptedTurnstile turnstile = new ScriptedTurnstile();
+
+	private final PerchanceClient client = client(Duration.ofMillis(1));
 
 	@Test
 	void aSuccessIsDownloadedAndChecked() {
@@ -68,7 +70,7 @@ class PerchanceClientTests {
 	}
 
 	@Test
-	void transientStatusesAreRetriedThenSucceed() {
+	void aFourthTransientFailureEndsTheJob() {
 		trusted();
 		this.transport.on("/api/generate", status("gen_failure"), status("fetch_failure"), http(502), status("stale_request"),
 				success());
@@ -347,6 +349,184 @@ class PerchanceClientTests {
 		assertThat(progress.calls).containsExactly("starting", "generating", "starting", "generating", "downloading");
 	}
 
+	@Test
+	void failedVerificationOnGenerateVerifiesTheKeyAgainOnce() {
+		this.transport.on("/api/verifyUser", json("{\"status\":\"already_verified\",\"userKey\":\"k1\"}"),
+				json("{\"status\":\"already_verified\",\"userKey\":\"k2\"}"));
+		this.transport.on("/api/generate", status("failed_verification"), success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+
+		generate();
+
+		assertThat(this.transport.calls("/api/verifyUser")).isEqualTo(2);
+		List<String> posts = this.transport.urls("/api/generate");
+		assertThat(posts).hasSize(2);
+		assertThat(param(posts.get(1), "userKey")).isEqualTo("k2");
+		// The key was rejected on generate, not on verifyUser: no Turnstile token is asked for.
+		assertThat(this.turnstile.asked).isZero();
+	}
+
+	@Test
+	void anUnknownGenerateStatusIsRetriedABoundedNumberOfTimesThenAnUpstreamFailure() {
+		trusted();
+		this.transport.on("/api/generate", status("brand_new_status"));
+
+		WorkerException failure = failure();
+
+		// docs/perchance-protocol.md: any other status is retried a bounded number of times, then upstream-failure.
+		assertThat(failure.problem()).isEqualTo(Problem.UPSTREAM_FAILURE);
+		assertThat(failure.getMessage()).doesNotContain("brand_new_status");
+		assertThat(this.transport.calls("/api/generate")).isEqualTo(4);
+		// A readable JSON answer with a status it does not know is not an unreadable shape.
+		assertThat(this.client.protocolChanged()).isFalse();
+	}
+
+	@Test
+	void anUnknownGenerateStatusThenASuccessRecovers() {
+		trusted();
+		this.transport.on("/api/generate", json("{\"state\":\"no status field\"}"), success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+
+		assertThat(generate().imageId()).isEqualTo(IMAGE_ID);
+		assertThat(this.transport.calls("/api/generate")).isEqualTo(2);
+	}
+
+	@Test
+	void tooManyRequestsOnVerifyUserOpensTheBreakerWithoutGenerating() {
+		this.transport.on("/api/verifyUser", new UpstreamResponse(200, "text/plain", "{\"status\":\"too_many_requests\"}",
+				null, null, "9"));
+
+		WorkerException failure = failure();
+
+		assertThat(failure.problem()).isEqualTo(Problem.UPSTREAM_RATE_LIMITED);
+		assertThat(failure.retryAfter()).isEqualTo(Duration.ofSeconds(9));
+		assertThat(this.breaker.reason()).isEqualTo(Breaker.Reason.RATE_LIMITED);
+		// No retry storm: one verifyUser, and no generate call at all.
+		assertThat(this.transport.calls("/api/verifyUser")).isEqualTo(1);
+		assertThat(this.transport.calls("/api/generate")).isZero();
+	}
+
+	@Test
+	void aTokenRequiredAnswerTakesTheTurnstilePath() {
+		this.transport.on("/api/verifyUser", json("{\"status\":\"failed_verification\",\"reason\":\"token_required\"}"),
+				json("{\"status\":\"success\",\"userKey\":\"k2\"}"));
+		this.turnstile.tokens.add("t".repeat(90));
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+
+		generate();
+
+		List<String> verifications = this.transport.urls("/api/verifyUser");
+		assertThat(verifications).hasSize(2);
+		assertThat(param(verifications.get(0), "token")).isNull();
+		assertThat(param(verifications.get(1), "token")).isEqualTo("t".repeat(90));
+		assertThat(this.turnstile.asked).isEqualTo(1);
+		assertThat(param(this.transport.urls("/api/generate").get(0), "userKey")).isEqualTo("k2");
+	}
+
+	@Test
+	void aRefusedTurnstileTokenIsAChallenge() {
+		this.transport.on("/api/verifyUser", json("{\"status\":\"failed_verification\",\"reason\":\"token_required\"}"));
+		this.turnstile.tokens.add("t".repeat(90));
+
+		WorkerException failure = failure();
+
+		assertThat(failure.problem()).isEqualTo(Problem.UPSTREAM_CHALLENGE);
+		assertThat(failure.retryAfter()).isPositive();
+		assertThat(this.transport.calls("/api/verifyUser")).isEqualTo(2);
+		assertThat(this.transport.calls("/api/generate")).isZero();
+	}
+
+	@Test
+	void aTurnstileWidgetThatNeverPassesEndsTheKeyFlow() {
+		this.transport.on("/api/verifyUser", json("{\"status\":\"failed_verification\",\"reason\":\"token_required\"}"),
+				json("{\"status\":\"success\",\"userKey\":\"k2\"}"));
+		// No token scripted: the widget fails as PageTurnstile does when its timeout passes.
+
+		assertThat(failure().problem()).isEqualTo(Problem.UPSTREAM_CHALLENGE);
+		assertThat(this.transport.calls("/api/verifyUser")).isEqualTo(1);
+		assertThat(this.transport.calls("/api/generate")).isZero();
+	}
+
+	@Test
+	void aChallengeOnGenerateStopsTheJobAndOpensTheBreaker() {
+		trusted();
+		this.transport.on("/api/generate", text(403, "<html><title>Just a moment...</title></html>"));
+
+		WorkerException failure = failure();
+
+		assertThat(failure.problem()).isEqualTo(Problem.UPSTREAM_CHALLENGE);
+		assertThat(failure.retryAfter()).isPositive();
+		assertThat(this.breaker.reason()).isEqualTo(Breaker.Reason.CHALLENGE);
+		assertThat(this.transport.calls("/api/generate")).isEqualTo(1);
+	}
+
+	@Test
+	void anAdCodeRejectedTwiceFails() {
+		trusted();
+		this.transport.on("/api/generate", status("invalid_ad_access_code"), status("invalid_ad_access_code"), success());
+		this.transport.on("/api/getAccessCodeForAdPoweredStuff", text(200, "cd".repeat(32)));
+
+		WorkerException failure = failure();
+
+		assertThat(failure.problem()).isEqualTo(Problem.UPSTREAM_FAILURE);
+		assertThat(failure.getMessage()).contains("ad access code");
+		List<String> posts = this.transport.urls("/api/generate");
+		assertThat(posts).hasSize(2);
+		assertThat(param(posts.get(0), "adAccessCode")).isEmpty();
+		assertThat(param(posts.get(1), "adAccessCode")).isEqualTo("cd".repeat(32));
+		assertThat(this.transport.calls("/api/getAccessCodeForAdPoweredStuff")).isEqualTo(1);
+	}
+
+	@Test
+	void anImageWhoseShaMatchesButThatCannotBeDecodedFails() {
+		byte[] garbage = "these bytes are no image at all".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		trusted();
+		this.transport.on("/api/generate", json("{\"status\":\"success\",\"imageId\":\"" + PerchanceClient.sha256(garbage)
+				+ "\",\"imageDownloadUrl\":\"/api/downloadTemporaryImageViaProxy?t=1\",\"seed\":42}"));
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(garbage));
+
+		WorkerException failure = failure();
+
+		assertThat(failure.problem()).isEqualTo(Problem.UPSTREAM_FAILURE);
+		assertThat(failure.getMessage()).contains("could not be decoded");
+		// The bytes are those Perchance vouched for: downloading them again would bring the same bytes.
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isEqualTo(1);
+	}
+
+	@Test
+	void aJobDeadlineThatPassesDuringTheBackoffIsDeadlineExceeded() {
+		PerchanceClient slowBackoff = client(Duration.ofSeconds(20));
+		trusted();
+		this.transport.on("/api/generate", status("gen_failure"), success());
+
+		WorkerException failure = catchThrowableOfType(WorkerException.class,
+				() -> slowBackoff.generate(SPEC, Budget.of(new Job(SPEC, "req-1", Duration.ofMillis(300)))));
+
+		assertThat(failure).isNotNull();
+		assertThat(failure.problem()).isEqualTo(Problem.DEADLINE_EXCEEDED);
+		assertThat(failure.problem().status().value()).isEqualTo(504);
+		// The 20 s backoff was cut at the deadline: no second generate call.
+		assertThat(this.transport.calls("/api/generate")).isEqualTo(1);
+	}
+
+	@Test
+	void aJobDeadlineThatPassesDuringARetriedStepIsDeadlineExceeded() {
+		trusted();
+		this.transport.on("/api/generate", status("gen_failure"), ScriptedTransport.HANG);
+
+		WorkerException failure = catchThrowableOfType(WorkerException.class,
+				() -> this.client.generate(SPEC, Budget.of(new Job(SPEC, "req-1", Duration.ofMillis(400)))));
+
+		assertThat(failure).isNotNull();
+		assertThat(failure.problem()).isEqualTo(Problem.DEADLINE_EXCEEDED);
+		List<String> posts = this.transport.urls("/api/generate");
+		assertThat(posts).hasSize(2);
+		// The retry's step timeout (5 s configured) was cut to what was left of the job's 400 ms.
+		int retry = this.transport.sent.lastIndexOf(posts.get(1));
+		assertThat(this.transport.timeouts.get(retry)).isLessThanOrEqualTo(Duration.ofMillis(400));
+	}
+
 	private UpstreamImage generate() {
 		return this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)));
 	}
@@ -409,14 +589,19 @@ class PerchanceClientTests {
 		return out.toByteArray();
 	}
 
-	private static WorkerProperties properties() {
+	private PerchanceClient client(Duration initialBackoff) {
+		return new PerchanceClient(null, this.transport, this.turnstile, properties(initialBackoff),
+				JsonMapper.builder().build(), new SessionMetrics(new SimpleMeterRegistry()), this.breaker, "session-test");
+	}
+
+	private static WorkerProperties properties(Duration initialBackoff) {
 		return new WorkerProperties(null, null, new WorkerProperties.Http(Duration.ofSeconds(10), Duration.ofSeconds(60)),
 				new WorkerProperties.Perchance(URI.create(BASE), URI.create("https://site.example"), "/page",
 						Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(100), "channel", "public"),
 				new WorkerProperties.Browser(WorkerProperties.Engine.CHROMIUM, null, true, Path.of("/tmp/unused"), 1,
 						List.of(), List.of(), Duration.ofSeconds(1), Duration.ofSeconds(2), 0),
 				new WorkerProperties.Jobs(16, Duration.ofSeconds(30), Duration.ofSeconds(1), 1000),
-				new WorkerProperties.Retry(Duration.ofMillis(1), Duration.ofMillis(2), 3, 5, 3, Duration.ZERO),
+				new WorkerProperties.Retry(initialBackoff, initialBackoff.multipliedBy(2), 3, 5, 3, Duration.ZERO),
 				new WorkerProperties.Breaker(Duration.ofSeconds(30), Duration.ofMinutes(5)));
 	}
 
@@ -441,8 +626,30 @@ class PerchanceClientTests {
 
 	}
 
+	/** Hands out the scripted tokens in order; with none left it fails as the widget does when its timeout passes. */
+	private static final class ScriptedTurnstile implements TurnstileWidget {
+
+		private final Deque<String> tokens = new ArrayDeque<>();
+
+		private int asked;
+
+		@Override
+		public String awaitToken(Budget budget) {
+			this.asked++;
+			budget.check();
+			if (this.tokens.isEmpty()) {
+				throw new WorkerException(Problem.UPSTREAM_CHALLENGE, "The Turnstile check did not pass", Duration.ofSeconds(30));
+			}
+			return this.tokens.removeFirst();
+		}
+
+	}
+
 	/** Answers by URL: the first scripted path the URL contains, in order; the last answer of a path repeats. */
 	private static final class ScriptedTransport implements Transport {
+
+		/** An answer that never comes: the call takes its whole timeout, then reports an abort, as the page's timer does. */
+		static final UpstreamResponse HANG = new UpstreamResponse(-1, null, null, null, "AbortError");
 
 		private final Map<String, Deque<UpstreamResponse>> script = new LinkedHashMap<>();
 
@@ -490,10 +697,23 @@ class PerchanceClientTests {
 			for (Map.Entry<String, Deque<UpstreamResponse>> entry : this.script.entrySet()) {
 				if (url.contains(entry.getKey()) && !entry.getValue().isEmpty()) {
 					Deque<UpstreamResponse> answers = entry.getValue();
-					return (answers.size() > 1) ? answers.removeFirst() : answers.peekFirst();
+					UpstreamResponse answer = (answers.size() > 1) ? answers.removeFirst() : answers.peekFirst();
+					if (answer == HANG) {
+						waitOut(timeout);
+					}
+					return answer;
 				}
 			}
 			return new UpstreamResponse(-1, null, null, null, "TypeError");
+		}
+
+		private static void waitOut(Duration timeout) {
+			try {
+				Thread.sleep(timeout.toMillis() + 1);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
 		}
 
 	}
