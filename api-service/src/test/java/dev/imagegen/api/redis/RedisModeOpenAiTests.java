@@ -15,6 +15,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.imagegen.api.ImageFixtures;
@@ -60,6 +61,11 @@ class RedisModeOpenAiTests {
 		worker = RedisWorkerDouble.serveImages(redis.url(), PREFIX, "worker-openai", ImageFixtures.png());
 		verifyClient = RedisClient.create(redis.url());
 		verify = verifyClient.connect();
+	}
+
+	/** Both replicas see the worker: at first, and again after the test that stops Redis (it comes back empty). */
+	@BeforeEach
+	void workerIsLive() {
 		first.awaitWorker("worker-openai");
 		second.awaitWorker("worker-openai");
 	}
@@ -208,6 +214,17 @@ class RedisModeOpenAiTests {
 		await().atMost(Duration.ofSeconds(60))
 			.pollInterval(Duration.ofMillis(250))
 			.until(() -> fetch(second, path).getStatus().value() == 404);
+		await().atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(250))
+			.until(() -> second.client()
+				.post()
+				.uri("/v1/images/generations")
+				.contentType(MediaType.APPLICATION_JSON)
+				.bodyValue("{\"prompt\":\"a lynx\",\"seed\":4}")
+				.exchange()
+				.returnResult(byte[].class)
+				.getStatus()
+				.value() == 200);
 	}
 
 }
