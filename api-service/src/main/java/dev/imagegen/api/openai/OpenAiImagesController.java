@@ -1,7 +1,6 @@
 package dev.imagegen.api.openai;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,17 +54,17 @@ class OpenAiImagesController {
 
 	private final ImageGenerator generator;
 
-	private final UrlImageStore store;
+	private final UrlImages urls;
 
 	private final PublicBaseUrl baseUrl;
 
 	private final long maxBodyBytes;
 
 	OpenAiImagesController(ApiProperties properties, JsonMapper jsonMapper, ImageGenerator generator,
-			UrlImageStore store, PublicBaseUrl baseUrl) {
+			UrlImages urls, PublicBaseUrl baseUrl) {
 		this.parser = new OpenAiRequestParser(new GenerateRequestParser(properties.maxPromptLength(), jsonMapper));
 		this.generator = generator;
-		this.store = store;
+		this.urls = urls;
 		this.baseUrl = baseUrl;
 		this.maxBodyBytes = properties.maxBodySize().toBytes();
 	}
@@ -101,20 +100,12 @@ class OpenAiImagesController {
 		return Flux.range(0, images.n())
 			.flatMapSequential((i) -> this.generator.generate(images.image(i), call), concurrency, 1)
 			.collectList()
-			.map((generated) -> {
-				List<Map<String, Object>> data = new ArrayList<>();
-				for (ImageGenerator.Generated image : generated) {
-					Map<String, Object> item = new LinkedHashMap<>();
-					if (images.base64()) {
-						item.put("b64_json", Base64.getEncoder().encodeToString(image.image().bytes()));
-					}
-					else {
-						item.put("url", base + "/v1/images/" + this.store.put(image));
-					}
-					item.put("revised_prompt", image.request().prompt());
-					item.put("seed", image.image().seed());
-					data.add(item);
-				}
+			// Kept only once all of them succeeded (a failed call hands out no URL, so none should take room), and
+			// each URL only once its image is kept (in the Redis mode: in Redis, so that every replica serves it).
+			.flatMap((generated) -> Flux.fromIterable(generated)
+				.concatMap((image) -> item(image, images.base64(), base))
+				.collectList())
+			.map((data) -> {
 				Map<String, Object> body = new LinkedHashMap<>();
 				body.put("created", Instant.now().getEpochSecond());
 				body.put("data", data);
@@ -122,26 +113,42 @@ class OpenAiImagesController {
 			});
 	}
 
+	private Mono<Map<String, Object>> item(ImageGenerator.Generated image, boolean base64, String base) {
+		Mono<Map<String, Object>> item = base64
+				? Mono.just(item("b64_json", Base64.getEncoder().encodeToString(image.image().bytes())))
+				: this.urls.keep(image).map((name) -> item("url", base + "/v1/images/" + name));
+		return item.map((answer) -> {
+			answer.put("revised_prompt", image.request().prompt());
+			answer.put("seed", image.image().seed());
+			return answer;
+		});
+	}
+
+	private static Map<String, Object> item(String field, String value) {
+		Map<String, Object> item = new LinkedHashMap<>();
+		item.put(field, value);
+		return item;
+	}
+
 	/**
 	 * An image answered by URL, with the headers of {@code /generate}. The bytes under a name never change, so
 	 * caches may keep them; {@code private}, because the URL was meant for the caller who asked.
 	 */
 	@GetMapping("/v1/images/{name}")
-	ResponseEntity<byte[]> image(@PathVariable String name) {
-		ImageGenerator.Generated generated = this.store.get(name)
-			.orElseThrow(() -> ApiProblem.of(ProblemTypes.NOT_FOUND, 404, "Not found",
-					"No image is kept under this name; images answered by URL are kept for one hour."));
-		String filename = "imagegen-" + generated.fingerprint().substring(0, 12) + "-" + generated.image().seed() + "."
-				+ generated.request().format().extension();
-		return ResponseEntity.ok()
-			.contentType(generated.image().mediaType())
-			.contentLength(generated.image().bytes().length)
-			.eTag("\"" + generated.fingerprint() + "\"")
-			.header("X-Seed", Long.toString(generated.image().seed()))
-			.header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(filename).build().toString())
-			.header(HttpHeaders.CACHE_CONTROL,
-					"private, max-age=" + UrlImageStore.LIFETIME.toSeconds() + ", immutable")
-			.body(generated.image().bytes());
+	Mono<ResponseEntity<byte[]>> image(@PathVariable String name) {
+		return this.urls.find(name)
+			.switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemTypes.NOT_FOUND, 404, "Not found",
+					"No image is kept under this name; images answered by URL are kept for one hour.")))
+			.map((kept) -> ResponseEntity.ok()
+				.contentType(kept.image().mediaType())
+				.contentLength(kept.image().size())
+				.eTag("\"" + kept.fingerprint() + "\"")
+				.header("X-Seed", Long.toString(kept.image().seed()))
+				.header(HttpHeaders.CONTENT_DISPOSITION,
+						ContentDisposition.inline().filename(kept.filename()).build().toString())
+				.header(HttpHeaders.CACHE_CONTROL,
+						"private, max-age=" + UrlImageStore.LIFETIME.toSeconds() + ", immutable")
+				.body(kept.image().bytes()));
 	}
 
 	@GetMapping("/v1/models")

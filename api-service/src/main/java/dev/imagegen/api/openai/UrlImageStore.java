@@ -8,11 +8,13 @@ import java.util.regex.Pattern;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import reactor.core.publisher.Mono;
 
 import dev.imagegen.api.generate.ImageGenerator;
 
@@ -21,8 +23,11 @@ import dev.imagegen.api.generate.ImageGenerator;
  * their own rather than the image cache, which may be turned off ({@code IMAGE_CACHE_SIZE=0}) or evict a URL's
  * image long before its hour is up. Bounded by bytes ({@code OPENAI_IMAGE_STORE_SIZE}); an image pushed out by
  * that bound before its hour is counted, so an operator sees when the store is too small.
+ * <p>
+ * On one box it is all there is; in the Redis mode it is this replica's tier in front of the shared one
+ * ({@link SharedUrlImages}), which {@link #restore}s an image it read with the time it has left.
  */
-final class UrlImageStore {
+final class UrlImageStore implements UrlImages {
 
 	/** How long a URL serves its image: the contract promises at least one hour. */
 	static final Duration LIFETIME = Duration.ofHours(1);
@@ -35,7 +40,7 @@ final class UrlImageStore {
 
 	private final SecureRandom random = new SecureRandom();
 
-	private final Cache<String, ImageGenerator.Generated> images;
+	private final Cache<String, UrlImage> images;
 
 	UrlImageStore(OpenAiProperties properties, Ticker ticker, MeterRegistry meters) {
 		Counter evicted = Counter.builder("imagegen.openai.images.evicted")
@@ -43,11 +48,11 @@ final class UrlImageStore {
 			.register(meters);
 		this.images = Caffeine.newBuilder()
 			.maximumWeight(properties.imageStoreSize().toBytes())
-			.weigher((String name, ImageGenerator.Generated image) -> (int) Math.min(Integer.MAX_VALUE,
-					(long) image.image().bytes().length + ENTRY_OVERHEAD))
-			.expireAfterWrite(LIFETIME)
+			.weigher((String name, UrlImage image) -> (int) Math.min(Integer.MAX_VALUE,
+					(long) image.image().size() + ENTRY_OVERHEAD))
+			.expireAfter(new OneHour())
 			.ticker(ticker)
-			.removalListener((String name, ImageGenerator.Generated image, RemovalCause cause) -> {
+			.removalListener((String name, UrlImage image, RemovalCause cause) -> {
 				if (cause == RemovalCause.SIZE) {
 					evicted.increment();
 				}
@@ -60,33 +65,102 @@ final class UrlImageStore {
 	}
 
 	/**
-	 * Keeps an image under a new unguessable name: nothing about the prompt or the parameters can be read from it
-	 * or used to find another caller's image.
-	 * @param image the generated image
-	 * @return its name, 22 URL-safe characters
+	 * A new unguessable name: nothing about the prompt or the parameters can be read from it or used to find
+	 * another caller's image.
+	 * @return 22 URL-safe characters
 	 */
-	String put(ImageGenerator.Generated image) {
+	String newName() {
 		byte[] bits = new byte[16];
 		this.random.nextBytes(bits);
-		String name = Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
-		this.images.put(name, image);
+		return Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+	}
+
+	/**
+	 * Keeps an image for {@link #LIFETIME} under a new name.
+	 * @param image the generated image
+	 * @return its name
+	 */
+	String put(ImageGenerator.Generated image) {
+		String name = newName();
+		put(name, UrlImage.of(image));
 		return name;
+	}
+
+	/**
+	 * Keeps an image for {@link #LIFETIME} under a name from {@link #newName()}.
+	 * @param name its name
+	 * @param image what its URL serves
+	 */
+	void put(String name, UrlImage image) {
+		this.images.put(name, image);
+	}
+
+	/**
+	 * Keeps an image read from the shared tier for the time it has left there, so that it ends on this replica
+	 * when it ends on all of them.
+	 * @param name its name
+	 * @param image what its URL serves
+	 * @param remaining how long it is still kept in the shared tier
+	 */
+	void restore(String name, UrlImage image, Duration remaining) {
+		this.images.policy().expireVariably().orElseThrow().put(name, image, remaining);
 	}
 
 	/**
 	 * @param name a name from {@link #put}, possibly not one at all
 	 * @return the image while it is kept
 	 */
-	Optional<ImageGenerator.Generated> get(String name) {
-		if (!NAME.matcher(name).matches()) {
+	Optional<UrlImage> get(String name) {
+		if (!isName(name)) {
 			return Optional.empty();
 		}
 		return Optional.ofNullable(this.images.getIfPresent(name));
 	}
 
+	/**
+	 * @param name anything from a URL
+	 * @return whether it can be a name from {@link #newName()} (anything else is never looked up anywhere)
+	 */
+	static boolean isName(String name) {
+		return NAME.matcher(name).matches();
+	}
+
+	@Override
+	public Mono<String> keep(ImageGenerator.Generated image) {
+		return Mono.fromSupplier(() -> put(image));
+	}
+
+	@Override
+	public Mono<UrlImage> find(String name) {
+		return Mono.defer(() -> Mono.justOrEmpty(get(name)));
+	}
+
 	private long weightedSize() {
 		this.images.cleanUp();
 		return this.images.policy().eviction().map((eviction) -> eviction.weightedSize().orElse(0)).orElse(0L);
+	}
+
+	/**
+	 * Every entry lives {@link #LIFETIME} from when it was put; a {@link #restore}d one the time it was given.
+	 * Reading does not extend it: the hour counts from the answer, not from the last fetch.
+	 */
+	private static final class OneHour implements Expiry<String, UrlImage> {
+
+		@Override
+		public long expireAfterCreate(String name, UrlImage image, long currentTime) {
+			return LIFETIME.toNanos();
+		}
+
+		@Override
+		public long expireAfterUpdate(String name, UrlImage image, long currentTime, long currentDuration) {
+			return LIFETIME.toNanos();
+		}
+
+		@Override
+		public long expireAfterRead(String name, UrlImage image, long currentTime, long currentDuration) {
+			return currentDuration;
+		}
+
 	}
 
 }

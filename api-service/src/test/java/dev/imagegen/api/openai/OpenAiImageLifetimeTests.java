@@ -25,7 +25,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An image answered by URL is served for one hour after it was generated, whatever the image cache does (here it
+ * An image answered by URL is served for one hour after it was answered, whatever the image cache does (here it
  * is off, as {@code IMAGE_CACHE_SIZE=0} allows), and not after. The stores' clock moves only when the test says.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
