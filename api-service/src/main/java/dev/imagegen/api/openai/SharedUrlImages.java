@@ -56,10 +56,8 @@ final class SharedUrlImages implements UrlImages {
 			if (held != null) {
 				return Mono.just(held);
 			}
-			return guarded("URL image lookup", this.shared.find(name)).map((entry) -> {
-				this.local.restore(name, entry.image(), entry.remaining());
-				return entry.image();
-			});
+			return guarded("URL image lookup", this.shared.find(name))
+				.map((entry) -> this.local.restore(name, entry.image(), entry.remaining()));
 		});
 	}
 

@@ -16,7 +16,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Mono;
 
+import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.generate.ImageGenerator;
+import dev.imagegen.api.problem.ApiProblem;
+import dev.imagegen.api.problem.ProblemTypes;
 
 /**
  * The images behind {@code response_format=url}: kept for {@link #LIFETIME} after they were stored, in a store of
@@ -37,6 +40,9 @@ final class UrlImageStore implements UrlImages {
 
 	/** Bytes an entry costs besides its image (key, record, Caffeine's node), so tiny images still count. */
 	private static final int ENTRY_OVERHEAD = 256;
+
+	/** What a call refused for want of image memory asks the client to wait: held images expire or are evicted. */
+	private static final Duration OUT_OF_MEMORY_RETRY_AFTER = Duration.ofSeconds(30);
 
 	private final SecureRandom random = new SecureRandom();
 
@@ -92,7 +98,25 @@ final class UrlImageStore implements UrlImages {
 	 * @param image what its URL serves
 	 */
 	void put(String name, UrlImage image) {
-		this.images.put(name, image);
+		this.images.put(name, offHeap(image));
+	}
+
+	/**
+	 * The image held in direct memory, as the image cache holds its own (see {@link StoredImage}): the store's
+	 * bound (256 MB by default) is larger than the API's heap. An image already in the cache is not copied again.
+	 * Should direct memory be exhausted, the URL cannot be kept, and the call fails with a typed 503 rather than
+	 * filling the heap.
+	 */
+	private static UrlImage offHeap(UrlImage image) {
+		try {
+			return new UrlImage(image.image().offHeap(), image.fingerprint(), image.filename());
+		}
+		catch (OutOfMemoryError ex) {
+			throw ApiProblem.of(ProblemTypes.INTERNAL_ERROR, 503, "No memory for the image",
+					"The API has no memory left to keep this image for its URL (-XX:MaxDirectMemorySize); "
+							+ "try again later, or ask for response_format=b64_json.")
+				.withRetryAfter(OUT_OF_MEMORY_RETRY_AFTER);
+		}
 	}
 
 	/**
@@ -101,9 +125,12 @@ final class UrlImageStore implements UrlImages {
 	 * @param name its name
 	 * @param image what its URL serves
 	 * @param remaining how long it is still kept in the shared tier
+	 * @return the image as kept here
 	 */
-	void restore(String name, UrlImage image, Duration remaining) {
-		this.images.policy().expireVariably().orElseThrow().put(name, image, remaining);
+	UrlImage restore(String name, UrlImage image, Duration remaining) {
+		UrlImage held = offHeap(image);
+		this.images.policy().expireVariably().orElseThrow().put(name, held, remaining);
+		return held;
 	}
 
 	/**

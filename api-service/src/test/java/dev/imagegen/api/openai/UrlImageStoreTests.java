@@ -53,6 +53,21 @@ class UrlImageStoreTests {
 	}
 
 	@Test
+	void keptImagesLiveOffTheHeap() {
+		// The store (256 MB by default) is larger than the API's heap (128 MB), as the image cache is.
+		ImageGenerator.Generated generated = image(10);
+		String name = this.store.put(generated);
+		StoredImage kept = this.store.get(name).orElseThrow().image();
+		assertThat(generated.image().isOffHeap()).isFalse();
+		assertThat(kept.isOffHeap()).isTrue();
+		assertThat(kept.bytes()).isEqualTo(new byte[10]);
+		StoredImage cached = generated.image().offHeap();
+		String again = this.store.put(new ImageGenerator.Generated(generated.request(), cached,
+				generated.fingerprint(), true, Duration.ZERO));
+		assertThat(this.store.get(again).orElseThrow().image()).isSameAs(cached);
+	}
+
+	@Test
 	void anImageLivesOneHour() {
 		String name = this.store.put(image(10));
 		this.now.set(Duration.ofMinutes(59).toNanos());
