@@ -56,7 +56,7 @@ EMULATOR_JAR="perchance-emulator/target/perchance-emulator-0.1.0-SNAPSHOT-exec.j
 # off-heap in direct buffers (IMAGE_CACHE_SIZE, default 256MB, must stay below MaxDirectMemorySize; evicted ones are
 # freed by the collection the JDK runs when that limit is reached); the serial collector, whose footprint is the
 # smallest and whose pauses are short on a heap this size; bounded metaspace and code cache, so that RSS has a known
-# ceiling (606 MiB measured with the default cache full and churning). Raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every
+# ceiling (606-628 MiB measured with the cache full and churning). Raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every
 # service) overrides.
 API_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:+ExitOnOutOfMemoryError"
 
