@@ -115,6 +115,13 @@ class RedisScaleOutEndToEndTests {
 	}
 
 	@Test
+	@Order(4)
+	void theRedisModesSeriesThatTheDashboardAndAlertsQueryAreExported() {
+		assertThat(MonitoringEndToEndTests.queriedMetrics()).containsAll(MonitoringEndToEndTests.REDIS_MODE_ONLY);
+		assertThat(system.apiSeries(0)).containsAll(MonitoringEndToEndTests.REDIS_MODE_ONLY);
+	}
+
+	@Test
 	@Order(10)
 	void aWorkerKilledWithJobsInFlightLosesNone() {
 		system.emulatorControl().configure(Map.of("generateLatencyMs", 3000));

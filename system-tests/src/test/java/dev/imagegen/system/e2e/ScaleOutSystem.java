@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import dev.imagegen.testsupport.TestRedis;
 
@@ -66,6 +68,7 @@ final class ScaleOutSystem implements AutoCloseable {
 			int port = ports[1 + workers + i];
 			Map<String, String> env = ImagegenSystem.apiEnvironment(port, this.workerToken);
 			env.put("REDIS_URL", this.redis.url());
+			env.put("METRICS_TOKEN", this.metricsToken);
 			this.apis.add(new ServiceProcess("api-" + i, ImagegenSystem.jar("api-service", ""), port, env, logs,
 					"/actuator/health/readiness"));
 		}
@@ -119,7 +122,27 @@ final class ScaleOutSystem implements AutoCloseable {
 	 * @return the sum, 0 when the worker has not exported it (yet)
 	 */
 	double workerMetric(int worker, String name, String label) {
-		HttpRequest request = HttpRequest.newBuilder(URI.create(this.workers.get(worker).baseUrl() + "/actuator/prometheus"))
+		return scrape(this.workers.get(worker)).lines()
+			.filter((line) -> line.startsWith(name + "{") && line.contains(label))
+			.mapToDouble((line) -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+			.sum();
+	}
+
+	/**
+	 * The names of the series an API replica exports.
+	 * @param api the replica's index
+	 * @return the series names of its Prometheus scrape
+	 */
+	Set<String> apiSeries(int api) {
+		Set<String> names = new TreeSet<>();
+		scrape(this.apis.get(api)).lines()
+			.filter((line) -> !line.isBlank() && !line.startsWith("#"))
+			.forEach((line) -> names.add(line.split("[{ ]", 2)[0]));
+		return names;
+	}
+
+	private String scrape(ServiceProcess service) {
+		HttpRequest request = HttpRequest.newBuilder(URI.create(service.baseUrl() + "/actuator/prometheus"))
 			.header("Authorization", "Bearer " + this.metricsToken)
 			.timeout(Duration.ofSeconds(10))
 			.build();
@@ -128,11 +151,7 @@ final class ScaleOutSystem implements AutoCloseable {
 			if (response.statusCode() != 200) {
 				throw new IllegalStateException("prometheus scrape answered " + response.statusCode());
 			}
-			return response.body()
-				.lines()
-				.filter((line) -> line.startsWith(name + "{") && line.contains(label))
-				.mapToDouble((line) -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-				.sum();
+			return response.body();
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
