@@ -52,6 +52,9 @@ final class JobService implements AsyncGenerations {
 
 	private static final SecureRandom RANDOM = new SecureRandom();
 
+	/** What a job refused for want of image memory asks to wait: retained images expire. */
+	private static final Duration NO_MEMORY_RETRY_AFTER = Duration.ofSeconds(30);
+
 	/** Every id this service makes has this shape (URL-safe base64); a little room for a longer one later. */
 	private static final Pattern ID_SHAPE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -161,7 +164,17 @@ final class JobService implements AsyncGenerations {
 		}, (work) -> this.queue.run(job, work), progress);
 		Disposable run = this.generator.generate(request, call).subscribe((generated) -> {
 			decided.tryEmitValue(Optional.empty());
-			if (job.succeed(generated)) {
+			ImageGenerator.Generated kept;
+			try {
+				kept = keptOffHeap(generated);
+			}
+			catch (ApiProblem noMemory) {
+				if (job.fail(noMemory, attemptId)) {
+					ended(job, JobStatus.FAILED);
+				}
+				return;
+			}
+			if (job.succeed(kept)) {
 				ended(job, JobStatus.SUCCEEDED);
 			}
 		}, (failure) -> {
@@ -268,6 +281,26 @@ final class JobService implements AsyncGenerations {
 	private void ended(Job job, JobStatus outcome) {
 		this.store.ended(job);
 		this.finished.withTags("outcome", outcome.wireName()).increment();
+	}
+
+	/**
+	 * A succeeded job's image held in direct memory for its retention, as the image cache holds its own
+	 * (cache/StoredImage): thousands of retained jobs ({@code MAX_JOBS}) would not fit the API's 128 MB heap. An
+	 * image the cache holds is that same buffer, not a copy.
+	 * @param generated what the generator returned
+	 * @return the same with its image off-heap
+	 * @throws ApiProblem a typed 503 when direct memory ({@code -XX:MaxDirectMemorySize}) is exhausted
+	 */
+	static ImageGenerator.Generated keptOffHeap(ImageGenerator.Generated generated) {
+		try {
+			return new ImageGenerator.Generated(generated.request(), generated.image().offHeap(),
+					generated.fingerprint(), generated.hit(), generated.age());
+		}
+		catch (OutOfMemoryError ex) {
+			throw ApiProblem.of(ProblemTypes.INTERNAL_ERROR, 503, "No memory for the image",
+					"The API has no memory left to keep this job's image (-XX:MaxDirectMemorySize); try again later.")
+				.withRetryAfter(NO_MEMORY_RETRY_AFTER);
+		}
 	}
 
 	private static ApiProblem problemOf(Throwable failure, String attemptId) {
