@@ -125,8 +125,8 @@ final class LocalImageCache implements ImageCache {
 			this.notHeld.increment();
 			// Once, then every thousandth: the counter tells how often.
 			if (this.notHeld.count() % 1000 == 1) {
-				logger.warn("An image was not cached: direct memory is exhausted (-XX:MaxDirectMemorySize must exceed "
-					+ "IMAGE_CACHE_SIZE and OPENAI_IMAGE_STORE_SIZE together)");
+				logger.warn("An image was not cached: direct memory is exhausted (-XX:MaxDirectMemorySize holds the "
+						+ "images of the cache, of OpenAI URLs and of retained jobs; see docs/api.md)");
 			}
 			return image;
 		}
