@@ -253,6 +253,8 @@ class JobsTests {
 			.isAccepted()
 			.expectHeader()
 			.valueEquals("Preference-Applied", "respond-async")
+			.expectHeader()
+			.valueEquals(HttpHeaders.VARY, "Prefer")
 			.expectBody()
 			.returnResult();
 		JsonNode first = this.json.readTree(get.getResponseBody());
@@ -270,6 +272,8 @@ class JobsTests {
 			.isAccepted()
 			.expectHeader()
 			.valueEquals("Preference-Applied", "respond-async")
+			.expectHeader()
+			.valueEquals(HttpHeaders.VARY, "Prefer")
 			.expectBody()
 			.returnResult();
 		JsonNode second = this.json.readTree(post.getResponseBody());
@@ -446,6 +450,17 @@ class JobsTests {
 			.returnResult();
 		assertThat(image.getResponseBody()).isEqualTo(ImageFixtures.png());
 		assertThat(image.getResponseHeaders().getContentLength()).isEqualTo(ImageFixtures.png().length);
+
+		// An ended job is left as it is: DELETE answers it unchanged, and its image is still served.
+		this.client.delete()
+			.uri("/jobs/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isAccepted()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("succeeded");
+		this.client.get().uri("/jobs/{id}/image", id).exchange().expectStatus().isOk();
 	}
 
 	@Test

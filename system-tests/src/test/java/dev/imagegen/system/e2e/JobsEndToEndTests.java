@@ -51,6 +51,10 @@ class JobsEndToEndTests {
 	@AfterEach
 	void emptyUpstreamQueueAndAwaitAnIdleWorker() {
 		system.emulatorControl().queue(Map.of("ahead", 0, "stepMs", 1000));
+		awaitIdleWorker();
+	}
+
+	private static void awaitIdleWorker() {
 		ApiClient worker = new ApiClient(system.worker().baseUrl());
 		Awaitility.await("the worker's session is ready and its queue empty").atMost(TIMEOUT).until(() -> {
 			JsonNode health = ApiClient.json(worker.get("/health", TIMEOUT));
@@ -90,7 +94,8 @@ class JobsEndToEndTests {
 	}
 
 	@Test
-	void aCancelledRunningJobEndsCancelledAndHasNoImage() {
+	void aCancelledRunningJobEndsCancelledHasNoImageAndIsAbandonedBeforeItsDownload() {
+		system.emulatorControl().clearLog();
 		system.emulatorControl().queue(Map.of("ahead", 50, "stepMs", 2000));
 		HttpResponse<byte[]> submitted = api.post("/jobs", Map.of("prompt", "a windmill " + UUID.randomUUID()),
 				TIMEOUT);
@@ -109,6 +114,54 @@ class JobsEndToEndTests {
 		assertThat(image.statusCode()).isEqualTo(409);
 		assertThat(ApiClient.json(image).path("type").asString()).endsWith("job-cancelled");
 		assertThat(ApiClient.json(api.get(location, TIMEOUT)).path("status").asString()).isEqualTo("cancelled");
+
+		// Once the upstream queue is worked off the held generate call ends; the worker gives the job up at that
+		// step boundary instead of downloading its image.
+		system.emulatorControl().queue(Map.of("ahead", 0, "stepMs", 1000));
+		awaitIdleWorker();
+		List<JsonNode> log = system.emulatorControl().log();
+		assertThat(log).as("the generate call was made")
+			.anySatisfy((entry) -> assertThat(entry.path("path").asString()).isEqualTo("/api/generate"));
+		assertThat(log).as(() -> "no image download after the cancel: " + log)
+			.noneSatisfy((entry) -> assertThat(entry.path("path").asString()).startsWith("/api/downloadTemporaryImage"));
+	}
+
+	@Test
+	void aJobCancelledWhileQueuedInTheWorkerNeverReachesPerchance() {
+		system.emulatorControl().clearLog();
+		system.emulatorControl().queue(Map.of("ahead", 50, "stepMs", 2000));
+		String running = submit("a harbour " + UUID.randomUUID());
+		Awaitility.await()
+			.atMost(TIMEOUT)
+			.until(() -> ApiClient.json(api.get(running, TIMEOUT)).path("phase").asString(), "generating"::equals);
+		String marker = UUID.randomUUID().toString();
+		String queued = submit("a kite " + marker);
+		// The one-session worker holds it in its queue behind the running job (next: position 0), and says so.
+		ApiClient worker = new ApiClient(system.worker().baseUrl());
+		Awaitility.await("the second job waits in the worker's queue").atMost(TIMEOUT).until(() -> {
+			JsonNode job = ApiClient.json(api.get(queued, TIMEOUT));
+			int depth = ApiClient.json(worker.get("/health", TIMEOUT)).path("queue").path("depth").asInt(-1);
+			return job.path("status").asString().equals("queued") && job.path("queuePosition").isNumber()
+					&& depth == 1;
+		});
+		assertThat(ApiClient.json(api.delete(queued, TIMEOUT)).path("status").asString()).isEqualTo("cancelled");
+		assertThat(ApiClient.json(api.delete(running, TIMEOUT)).path("status").asString()).isEqualTo("cancelled");
+
+		// Once the upstream queue is worked off, the held call ends and the session could take the next job;
+		// a worker that is idle again has either run the queued job or dropped it.
+		system.emulatorControl().queue(Map.of("ahead", 0, "stepMs", 1000));
+		awaitIdleWorker();
+		List<JsonNode> generateCalls = system.emulatorControl().generateCalls();
+		assertThat(generateCalls).as("the running job reached Perchance").hasSize(1);
+		assertThat(generateCalls).as(() -> "the cancelled queued job never did: " + generateCalls)
+			.noneSatisfy((call) -> assertThat(call.toString()).contains(marker));
+		assertThat(ApiClient.json(api.get(queued, TIMEOUT)).path("status").asString()).isEqualTo("cancelled");
+	}
+
+	private static String submit(String prompt) {
+		HttpResponse<byte[]> submitted = api.post("/jobs", Map.of("prompt", prompt), TIMEOUT);
+		assertThat(submitted.statusCode()).as(() -> ApiClient.text(submitted)).isEqualTo(202);
+		return submitted.headers().firstValue("Location").orElseThrow();
 	}
 
 	/** Reads the job's event stream to its end (the stream ends after the terminal event). */
