@@ -53,8 +53,9 @@ WORKER_JAR="worker-service/target/worker-service-0.1.0-SNAPSHOT.jar"
 EMULATOR_JAR="perchance-emulator/target/perchance-emulator-0.1.0-SNAPSHOT-exec.jar"
 
 # The API's JVM, sized deliberately (docs/benchmarks.md, "JVM settings"): a small heap, since cached images live
-# off-heap in direct buffers (IMAGE_CACHE_SIZE, default 256MB, must stay below MaxDirectMemorySize; evicted ones are
-# freed by the collection the JDK runs when that limit is reached); the serial collector, whose footprint is the
+# off-heap in direct buffers (with OpenAI URLs' and retained jobs' images, within MaxDirectMemorySize less a fifth,
+# at least 64 MB, left to Netty's buffers: 256 MB here, the default IMAGE_CACHE_SIZE; evicted ones are freed by the
+# collection the JDK runs when that limit is reached); the serial collector, whose footprint is the
 # smallest and whose pauses are short on a heap this size; bounded metaspace and code cache, so that RSS has a known
 # ceiling (606-628 MiB measured with the cache full and churning). Raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every
 # service) overrides.

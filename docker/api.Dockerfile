@@ -42,7 +42,7 @@ COPY --from=layers /layers/extracted/application/ ./
 USER 10001:10001
 # The same JVM sizing as run.sh (docs/benchmarks.md, "JVM settings"), explicit rather than a percentage of the
 # container's limit: most of the API's memory is off-heap (cached images in direct buffers, bounded by
-# MaxDirectMemorySize, above IMAGE_CACHE_SIZE; metaspace; code), so a 75 % heap would overrun the limit. The JVM
+# MaxDirectMemorySize, whose kept images take at most four fifths, Netty's buffers the rest; metaspace; code), so a 75 % heap would overrun the limit. The JVM
 # still sees the container's CPU count (container support is on by default). RSS ceiling: 606-628 MiB measured (docs/benchmarks.md).
 ENV PORT=8080 \
     JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:+ExitOnOutOfMemoryError"

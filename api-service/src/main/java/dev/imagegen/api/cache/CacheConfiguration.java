@@ -20,15 +20,16 @@ class CacheConfiguration {
 
 	@Bean
 	@ConditionalOnBooleanProperty(name = RedisModeEnvironment.ENABLED, havingValue = false, matchIfMissing = true)
-	ImageCache imageCache(CacheProperties properties, ObjectProvider<Ticker> ticker, MeterRegistry meters) {
-		return local(properties, ticker, meters);
+	ImageCache imageCache(CacheProperties properties, ObjectProvider<Ticker> ticker, MeterRegistry meters,
+			ImageMemory memory) {
+		return local(properties, ticker, meters, memory);
 	}
 
 	@Bean
 	@ConditionalOnBooleanProperty(RedisModeEnvironment.ENABLED)
 	ImageCache sharedImageCache(CacheProperties properties, ObjectProvider<Ticker> ticker, MeterRegistry meters,
-			RedisProperties redis, LazyRedisConnection connection) {
-		LocalImageCache local = local(properties, ticker, meters);
+			RedisProperties redis, LazyRedisConnection connection, ImageMemory memory) {
+		LocalImageCache local = local(properties, ticker, meters, memory);
 		// IMAGE_CACHE_SIZE=0 turns caching off in both modes.
 		if (!local.enabled()) {
 			return local;
@@ -38,9 +39,15 @@ class CacheConfiguration {
 	}
 
 	private static LocalImageCache local(CacheProperties properties, ObjectProvider<Ticker> ticker,
-			MeterRegistry meters) {
+			MeterRegistry meters, ImageMemory memory) {
 		// Tests supply a Ticker bean to move time by hand; production uses System.nanoTime.
-		return new LocalImageCache(properties, ticker.getIfAvailable(Ticker::systemTicker), meters);
+		return new LocalImageCache(properties, ticker.getIfAvailable(Ticker::systemTicker), meters, memory);
+	}
+
+	/** The direct memory budget all kept images share: the cache's, the OpenAI URLs' and retained jobs'. */
+	@Bean
+	ImageMemory imageMemory(MeterRegistry meters) {
+		return ImageMemory.forThisJvm(meters);
 	}
 
 	@Bean

@@ -39,18 +39,24 @@ final class LocalImageCache implements ImageCache {
 
 	private final Counter notHeld;
 
-	LocalImageCache(CacheProperties properties, Ticker ticker, MeterRegistry meters) {
+	private final ImageMemory memory;
+
+	/** {@code IMAGE_CACHE_SIZE}: the most the cache holds when the images' budget has room for it. */
+	private final long maxBytes;
+
+	LocalImageCache(CacheProperties properties, Ticker ticker, MeterRegistry meters, ImageMemory memory) {
 		this.ticker = ticker;
+		this.memory = memory;
 		this.notHeld = Counter.builder("imagegen.cache.not.held")
-			.description("Images not cached because direct memory (-XX:MaxDirectMemorySize) was exhausted")
+			.description("Images not cached because the images' share of direct memory was taken")
 			.register(meters);
-		long maxBytes = properties.size().toBytes();
-		if (maxBytes == 0) {
+		this.maxBytes = properties.size().toBytes();
+		if (this.maxBytes == 0) {
 			this.cache = null;
 			return;
 		}
 		this.cache = Caffeine.newBuilder()
-			.maximumWeight(maxBytes)
+			.maximumWeight(this.maxBytes)
 			.weigher((String key, StoredImage image) -> (int) Math.min(Integer.MAX_VALUE,
 					(long) image.size() + ENTRY_OVERHEAD))
 			.expireAfter(new UntilTtl(properties.ttl().toNanos()))
@@ -58,6 +64,18 @@ final class LocalImageCache implements ImageCache {
 			.recordStats()
 			.build();
 		CaffeineCacheMetrics.monitor(meters, this.cache, "images");
+		memory.registerCache(new ImageMemory.Yielding() {
+			@Override
+			public long heldBytes() {
+				return held();
+			}
+
+			@Override
+			public void shrinkTo(long bytes) {
+				bound(Math.min(LocalImageCache.this.maxBytes, bytes));
+				LocalImageCache.this.cache.cleanUp();
+			}
+		});
 		Gauge.builder("imagegen.cache.bytes", this, LocalImageCache::weightedSize)
 			.description("Bytes of images held by the image cache (image sizes plus a small overhead per entry)")
 			.baseUnit("bytes")
@@ -109,29 +127,54 @@ final class LocalImageCache implements ImageCache {
 	}
 
 	/**
-	 * Keeps an image off-heap (see {@link StoredImage}) and returns it as held. Should direct memory be exhausted,
-	 * the image is not kept, so that it cannot fill the heap instead: it is answered from the heap as it is,
-	 * counted, and logged.
+	 * Keeps an image off-heap (see {@link StoredImage}) and returns it as held. The cache holds at most what the
+	 * images' budget leaves it ({@link ImageMemory#roomForCache()}, never more than {@code IMAGE_CACHE_SIZE}): when
+	 * URLs and retained jobs take more, it drops its least recently used images. An image that does not fit even
+	 * so, or finds direct memory exhausted, is not kept, so that it cannot fill the heap instead: it is answered
+	 * from the heap as it is, counted, and logged.
 	 */
 	private StoredImage hold(String key, StoredImage image) {
 		if (this.cache == null) {
 			return image;
+		}
+		long room = Math.min(this.maxBytes, this.memory.roomForCache());
+		bound(room);
+		if (image.size() + ENTRY_OVERHEAD > room) {
+			return notHeld(image);
 		}
 		StoredImage held;
 		try {
 			held = image.offHeap();
 		}
 		catch (OutOfMemoryError ex) {
-			this.notHeld.increment();
-			// Once, then every thousandth: the counter tells how often.
-			if (this.notHeld.count() % 1000 == 1) {
-				logger.warn("An image was not cached: direct memory is exhausted (-XX:MaxDirectMemorySize holds the "
-						+ "images of the cache, of OpenAI URLs and of retained jobs; see docs/api.md)");
-			}
-			return image;
+			return notHeld(image);
 		}
 		this.cache.put(key, held);
 		return held;
+	}
+
+	private StoredImage notHeld(StoredImage image) {
+		this.notHeld.increment();
+		// Once, then every thousandth: the counter tells how often.
+		if (this.notHeld.count() % 1000 == 1) {
+			logger.warn("An image was not cached: the direct memory for kept images is taken (the cache's, the OpenAI "
+					+ "URLs' and retained jobs' images share -XX:MaxDirectMemorySize; see docs/operations.md)");
+		}
+		return image;
+	}
+
+	/** Sets the cache's bound by bytes, when it changes: Caffeine then evicts down to it. */
+	private void bound(long bytes) {
+		this.cache.policy().eviction().ifPresent((eviction) -> {
+			if (eviction.getMaximum() != bytes) {
+				eviction.setMaximum(bytes);
+			}
+		});
+	}
+
+	/** @return the weighed bytes held, without running pending maintenance first (cheap, for the budget) */
+	private long held() {
+		return this.cache.policy().eviction().map((eviction) -> eviction.weightedSize().orElse(0)).orElse(0L);
 	}
 
 	@Override

@@ -21,6 +21,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.clients.ClientIdentity;
 import dev.imagegen.api.generate.AsyncGenerations;
 import dev.imagegen.api.generate.GenerateRequest;
@@ -72,13 +73,17 @@ final class JobService implements AsyncGenerations {
 
 	private final Duration generationTimeout;
 
+	private final ImageMemory memory;
+
 	/**
 	 * @param generationTimeout how long a dispatched generation may take ({@code WORKER_TIMEOUT}): the deadline a
 	 * job records with its generation in the Redis mode
+	 * @param memory the direct memory budget a succeeded job's image is kept in
 	 */
 	JobService(ImageGenerator generator, JobStore store, JobQueue queue, JsonMapper jsonMapper, Clock clock,
-			MeterRegistry meters, Duration generationTimeout) {
+			MeterRegistry meters, Duration generationTimeout, ImageMemory memory) {
 		this.generator = generator;
+		this.memory = memory;
 		this.store = store;
 		this.queue = queue;
 		this.jsonMapper = jsonMapper;
@@ -166,7 +171,7 @@ final class JobService implements AsyncGenerations {
 			decided.tryEmitValue(Optional.empty());
 			ImageGenerator.Generated kept;
 			try {
-				kept = keptOffHeap(generated);
+				kept = keptOffHeap(generated, this.memory);
 			}
 			catch (ApiProblem noMemory) {
 				if (job.fail(noMemory, attemptId)) {
@@ -286,19 +291,22 @@ final class JobService implements AsyncGenerations {
 	/**
 	 * A succeeded job's image held in direct memory for its retention, as the image cache holds its own
 	 * (cache/StoredImage): thousands of retained jobs ({@code MAX_JOBS}) would not fit the API's 128 MB heap. An
-	 * image the cache holds is that same buffer, not a copy.
+	 * image the cache holds is that same buffer, not a copy. It counts in the budget all kept images share
+	 * ({@link ImageMemory}), below the direct memory Netty needs for every request and worker answer.
 	 * @param generated what the generator returned
+	 * @param memory the budget it is kept in
 	 * @return the same with its image off-heap
-	 * @throws ApiProblem a typed 503 when direct memory ({@code -XX:MaxDirectMemorySize}) is exhausted
+	 * @throws ApiProblem a typed 503 when URLs and retained jobs have taken the images' budget
 	 */
-	static ImageGenerator.Generated keptOffHeap(ImageGenerator.Generated generated) {
+	static ImageGenerator.Generated keptOffHeap(ImageGenerator.Generated generated, ImageMemory memory) {
 		try {
-			return new ImageGenerator.Generated(generated.request(), generated.image().offHeap(),
+			return new ImageGenerator.Generated(generated.request(), memory.keep(generated.image()),
 					generated.fingerprint(), generated.hit(), generated.age());
 		}
-		catch (OutOfMemoryError ex) {
+		catch (ImageMemory.NoImageMemory ex) {
 			throw ApiProblem.of(ProblemTypes.INTERNAL_ERROR, 503, "No memory for the image",
-					"The API has no memory left to keep this job's image (-XX:MaxDirectMemorySize); try again later.")
+					"The API has no memory left to keep this job's image (retained jobs and OpenAI URLs hold their "
+							+ "share of -XX:MaxDirectMemorySize); try again later.")
 				.withRetryAfter(NO_MEMORY_RETRY_AFTER);
 		}
 	}

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.redis.RedisModeEnvironment;
@@ -25,9 +26,9 @@ class JobsConfiguration {
 
 	@Bean
 	@ConditionalOnBooleanProperty(name = RedisModeEnvironment.ENABLED, havingValue = false, matchIfMissing = true)
-	JobStore jobStore(JobsProperties properties, ObjectProvider<Ticker> ticker) {
+	JobStore jobStore(JobsProperties properties, ObjectProvider<Ticker> ticker, ImageMemory memory) {
 		// Tests supply a Ticker bean to move time by hand; production uses System.nanoTime.
-		return new LocalJobStore(properties, ticker.getIfAvailable(Ticker::systemTicker));
+		return new LocalJobStore(properties, ticker.getIfAvailable(Ticker::systemTicker), memory);
 	}
 
 	@Bean
@@ -40,9 +41,9 @@ class JobsConfiguration {
 
 	@Bean
 	JobService jobService(ImageGenerator generator, JobStore store, JobsProperties properties, ApiProperties api,
-			JsonMapper jsonMapper, MeterRegistry meters) {
+			JsonMapper jsonMapper, MeterRegistry meters, ImageMemory memory) {
 		return new JobService(generator, store, new JobQueue(properties.maxRunning()), jsonMapper, Clock.systemUTC(),
-				meters, api.worker().timeout());
+				meters, api.worker().timeout(), memory);
 	}
 
 }

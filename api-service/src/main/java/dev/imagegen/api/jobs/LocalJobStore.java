@@ -4,23 +4,27 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.generate.ImageGenerator;
-
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
 
 /**
  * The in-memory {@link JobStore}: a Caffeine cache whose entries never expire while the job runs and expire
  * {@code JOB_RETENTION} after its end. Never evicted by size (that would lose live jobs): {@code MAX_JOBS} refuses
- * new ones instead.
+ * new ones instead. The images of retained jobs are counted in the direct memory budget all kept images share
+ * ({@link ImageMemory}), from their end to their removal.
  */
 final class LocalJobStore implements JobStore {
 
@@ -33,11 +37,23 @@ final class LocalJobStore implements JobStore {
 
 	private final Duration retention;
 
-	LocalJobStore(JobsProperties properties, Ticker ticker) {
+	/** The off-heap image bytes of each retained job that holds some, by id: what {@link #keptBytes} sums. */
+	private final Map<String, Integer> kept = new ConcurrentHashMap<>();
+
+	private final AtomicLong keptBytes = new AtomicLong();
+
+	LocalJobStore(JobsProperties properties, Ticker ticker, ImageMemory memory) {
 		this.maxJobs = properties.maxJobs();
 		this.retention = properties.retention();
 		long retentionNanos = properties.retention().toNanos();
-		this.jobs = Caffeine.newBuilder().ticker(ticker).expireAfter(new Expiry<String, Job>() {
+		// Run on the removing thread, so that a job's bytes leave the budget as it leaves the store. A job is never
+		// replaced by another under its id; ended() rewrites it in place, which is not its removal.
+		this.jobs = Caffeine.newBuilder().ticker(ticker).executor(Runnable::run).removalListener((String id, Job job,
+				RemovalCause cause) -> {
+			if (cause != RemovalCause.REPLACED) {
+				forget(id);
+			}
+		}).expireAfter(new Expiry<String, Job>() {
 			@Override
 			public long expireAfterCreate(String key, Job job, long currentTime) {
 				return job.ended() ? retentionNanos : Long.MAX_VALUE;
@@ -53,6 +69,7 @@ final class LocalJobStore implements JobStore {
 				return currentDuration;
 			}
 		}).build();
+		memory.register(this.keptBytes::get);
 	}
 
 	@Override
@@ -119,6 +136,28 @@ final class LocalJobStore implements JobStore {
 	public void ended(Job job) {
 		// From "never" to JOB_RETENTION from now; a no-op when the job is no longer held.
 		this.jobs.policy().expireVariably().ifPresent((expiry) -> expiry.setExpiresAfter(job.id(), this.retention));
+		ImageGenerator.Generated result = job.result();
+		if (result != null && result.image().isOffHeap()) {
+			// Atomic with the job's removal: the bytes of a job removed meanwhile are never counted.
+			this.jobs.asMap().computeIfPresent(job.id(), (id, held) -> {
+				if (this.kept.putIfAbsent(id, result.image().size()) == null) {
+					this.keptBytes.addAndGet(result.image().size());
+				}
+				return held;
+			});
+		}
+	}
+
+	private void forget(String id) {
+		Integer size = this.kept.remove(id);
+		if (size != null) {
+			this.keptBytes.addAndGet(-size);
+		}
+	}
+
+	/** @return the bytes of the off-heap images retained jobs hold */
+	long keptBytes() {
+		return this.keptBytes.get();
 	}
 
 	@Override

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.imagegen.api.clients.TrustedProxies;
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.redis.LazyRedisConnection;
 import dev.imagegen.api.redis.RedisModeEnvironment;
 import dev.imagegen.api.redis.RedisProperties;
@@ -21,21 +22,22 @@ class OpenAiConfiguration {
 
 	@Bean
 	@ConditionalOnBooleanProperty(name = RedisModeEnvironment.ENABLED, havingValue = false, matchIfMissing = true)
-	UrlImages urlImages(OpenAiProperties properties, ObjectProvider<Ticker> ticker, MeterRegistry meters) {
-		return local(properties, ticker, meters);
+	UrlImages urlImages(OpenAiProperties properties, ObjectProvider<Ticker> ticker, MeterRegistry meters,
+			ImageMemory memory) {
+		return local(properties, ticker, meters, memory);
 	}
 
 	@Bean
 	@ConditionalOnBooleanProperty(RedisModeEnvironment.ENABLED)
 	UrlImages sharedUrlImages(OpenAiProperties properties, ObjectProvider<Ticker> ticker, MeterRegistry meters,
-			RedisProperties redis, LazyRedisConnection connection) {
-		return new SharedUrlImages(local(properties, ticker, meters), new RedisUrlImageTier(connection, redis));
+			RedisProperties redis, LazyRedisConnection connection, ImageMemory memory) {
+		return new SharedUrlImages(local(properties, ticker, meters, memory), new RedisUrlImageTier(connection, redis));
 	}
 
 	private static UrlImageStore local(OpenAiProperties properties, ObjectProvider<Ticker> ticker,
-			MeterRegistry meters) {
+			MeterRegistry meters, ImageMemory memory) {
 		// Tests supply a Ticker bean to move time by hand; production uses System.nanoTime.
-		return new UrlImageStore(properties, ticker.getIfAvailable(Ticker::systemTicker), meters);
+		return new UrlImageStore(properties, ticker.getIfAvailable(Ticker::systemTicker), meters, memory);
 	}
 
 	@Bean

@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Mono;
 
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ApiProblem;
@@ -48,7 +49,10 @@ final class UrlImageStore implements UrlImages {
 
 	private final Cache<String, UrlImage> images;
 
-	UrlImageStore(OpenAiProperties properties, Ticker ticker, MeterRegistry meters) {
+	private final ImageMemory memory;
+
+	UrlImageStore(OpenAiProperties properties, Ticker ticker, MeterRegistry meters, ImageMemory memory) {
+		this.memory = memory;
 		Counter evicted = Counter.builder("imagegen.openai.images.evicted")
 			.description("URL images dropped before their hour was up because OPENAI_IMAGE_STORE_SIZE was reached")
 			.register(meters);
@@ -68,6 +72,10 @@ final class UrlImageStore implements UrlImages {
 			.description("Bytes of images held for response_format=url (image sizes plus a small overhead per entry)")
 			.baseUnit("bytes")
 			.register(meters);
+		memory.register(() -> this.images.policy()
+			.eviction()
+			.map((eviction) -> eviction.weightedSize().orElse(0))
+			.orElse(0L));
 	}
 
 	/**
@@ -104,14 +112,15 @@ final class UrlImageStore implements UrlImages {
 	/**
 	 * The image held in direct memory, as the image cache holds its own (see {@link StoredImage}): the store's
 	 * bound (256 MB by default) is larger than the API's heap. An image already in the cache is not copied again.
-	 * Should direct memory be exhausted, the URL cannot be kept, and the call fails with a typed 503 rather than
-	 * filling the heap.
+	 * It is counted in the budget all kept images share ({@link ImageMemory}), where the cache gives way to it;
+	 * should the URLs and retained jobs have taken that budget, the URL cannot be kept, and the call fails with a
+	 * typed 503 rather than filling the heap or starving the API's network buffers.
 	 */
-	private static UrlImage offHeap(UrlImage image) {
+	private UrlImage offHeap(UrlImage image) {
 		try {
-			return new UrlImage(image.image().offHeap(), image.fingerprint(), image.filename());
+			return new UrlImage(this.memory.keep(image.image()), image.fingerprint(), image.filename());
 		}
-		catch (OutOfMemoryError ex) {
+		catch (ImageMemory.NoImageMemory ex) {
 			throw ApiProblem.of(ProblemTypes.INTERNAL_ERROR, 503, "No memory for the image",
 					"The API has no memory left to keep this image for its URL (-XX:MaxDirectMemorySize); "
 							+ "try again later, or ask for response_format=b64_json.")

@@ -21,8 +21,15 @@ class LocalImageCacheTests {
 
 	private final Ticker ticker = this.now::get;
 
+	private final ImageMemory memory = new ImageMemory(Long.MAX_VALUE);
+
 	private LocalImageCache cache(String size, Duration ttl) {
-		return new LocalImageCache(new CacheProperties(DataSize.parse(size), ttl), this.ticker, new SimpleMeterRegistry());
+		return cache(size, ttl, this.memory);
+	}
+
+	private LocalImageCache cache(String size, Duration ttl, ImageMemory memory) {
+		return new LocalImageCache(new CacheProperties(DataSize.parse(size), ttl), this.ticker, new SimpleMeterRegistry(),
+				memory);
 	}
 
 	@Test
@@ -37,6 +44,32 @@ class LocalImageCacheTests {
 			.isGreaterThan(DataSize.ofKilobytes(500).toBytes());
 		long held = java.util.stream.IntStream.range(0, 40).filter((i) -> cache.get("key-" + i).isPresent()).count();
 		assertThat(held).isBetween(5L, 10L);
+	}
+
+	@Test
+	void theCacheHoldsOnlyWhatTheImagesThatMustBeKeptLeaveOfTheBudget() {
+		ImageMemory memory = new ImageMemory(DataSize.ofMegabytes(1).toBytes());
+		AtomicLong jobs = new AtomicLong(DataSize.ofKilobytes(600).toBytes());
+		memory.register(jobs::get);
+		LocalImageCache cache = cache("1MB", Duration.ofHours(1), memory);
+		byte[] image = new byte[100 * 1024];
+		for (int i = 0; i < 10; i++) {
+			cache.put("key-" + i, image, MediaType.IMAGE_PNG, i);
+		}
+		assertThat(cache.weightedSize()).isLessThanOrEqualTo(memory.budget() - jobs.get())
+			.isGreaterThan(DataSize.ofKilobytes(200).toBytes());
+		long held = java.util.stream.IntStream.range(0, 10).filter((i) -> cache.get("key-" + i).isPresent()).count();
+		assertThat(held).isBetween(2L, 4L);
+
+		// Jobs take more: keeping one more of their images makes the cache give way at once.
+		jobs.set(DataSize.ofKilobytes(900).toBytes());
+		memory.keep(new StoredImage(new byte[50 * 1024], MediaType.IMAGE_PNG, 1, 0));
+		assertThat(cache.weightedSize()).isLessThanOrEqualTo(memory.budget() - jobs.get() - 50 * 1024);
+
+		// No room left for an image of this size: it is answered, not kept.
+		StoredImage answered = cache.put("too-big", new byte[200 * 1024], MediaType.IMAGE_PNG, 11);
+		assertThat(answered.isOffHeap()).isFalse();
+		assertThat(cache.get("too-big")).isEmpty();
 	}
 
 	@Test

@@ -64,7 +64,8 @@ class TieredImageCacheTests {
 
 		Replica(Duration ttl) {
 			CacheProperties properties = new CacheProperties(DataSize.ofMegabytes(64), ttl);
-			LocalImageCache local = new LocalImageCache(properties, this.nanos::get, this.meters);
+			LocalImageCache local = new LocalImageCache(properties, this.nanos::get, this.meters,
+					new ImageMemory(Long.MAX_VALUE));
 			this.cache = new TieredImageCache(local, new RedisImageTier(this.connection, KEYS, ttl),
 					this.wallMillis::get, this.meters);
 		}

@@ -18,6 +18,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ProblemRenderer;
@@ -115,7 +116,7 @@ class JobsRedisTests {
 		this.otherStore = new RedisJobStore(this.otherConnections, this.redisProperties, jobsProperties, this.json,
 				Duration.ofSeconds(5), Clock.systemUTC(), new SimpleMeterRegistry());
 		JobService service = new JobService(api.bean(ImageGenerator.class), this.otherStore, new JobQueue(1), this.json,
-				Clock.systemUTC(), new SimpleMeterRegistry(), Duration.ofSeconds(30));
+				Clock.systemUTC(), new SimpleMeterRegistry(), Duration.ofSeconds(30), new ImageMemory(Long.MAX_VALUE));
 		JobsController controller = new JobsController(service, api.bean(ApiProperties.class), jobsProperties,
 				this.json);
 		ProblemRenderer problems = api.bean(ProblemRenderer.class);

@@ -28,6 +28,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.FakeWorker;
 import dev.imagegen.api.ImageFixtures;
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.generate.GenerateRequest;
 import dev.imagegen.api.generate.ImageFormat;
 import dev.imagegen.api.generate.ImageGenerator;
@@ -129,7 +130,7 @@ class JobsTests {
 		// A store whose saves fail, as Redis does when it stops answering after the job was added: the client gets
 		// 503 and will retry, so the job it never learns of must not go on running (and holding a MAX_JOBS slot).
 		LocalJobStore local = new LocalJobStore(new JobsProperties(Duration.ofHours(1), 100, 32, Duration.ofSeconds(10),
-				Duration.ofSeconds(15), Duration.ofSeconds(5)), Ticker.systemTicker());
+				Duration.ofSeconds(15), Duration.ofSeconds(5)), Ticker.systemTicker(), new ImageMemory(Long.MAX_VALUE));
 		JobStore failingSaves = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
 				new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
 					if (method.getName().equals("saved")) {
@@ -143,7 +144,7 @@ class JobsTests {
 					}
 				});
 		JobService service = new JobService(this.generator, failingSaves, new JobQueue(1), this.json, Clock.systemUTC(),
-				new SimpleMeterRegistry(), Duration.ofSeconds(150));
+				new SimpleMeterRegistry(), Duration.ofSeconds(150), new ImageMemory(Long.MAX_VALUE));
 		GenerateRequest request = new GenerateRequest("a heron " + CLIENTS.incrementAndGet(), "",
 				GenerateRequest.RANDOM_SEED, 7.0, Shape.SQUARE, ImageFormat.PNG);
 

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.generate.GenerateRequest;
 import dev.imagegen.api.generate.ImageFormat;
@@ -63,7 +64,7 @@ class SharedUrlImagesTests {
 				Duration.ofSeconds(2));
 
 		final UrlImageStore local = new UrlImageStore(new OpenAiProperties(DataSize.ofMegabytes(1)), this.nanos::get,
-				new SimpleMeterRegistry());
+				new SimpleMeterRegistry(), new ImageMemory(Long.MAX_VALUE));
 
 		final SharedUrlImages images = new SharedUrlImages(this.local, new RedisUrlImageTier(this.connection, KEYS));
 

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import dev.imagegen.api.cache.ImageMemory;
 import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.generate.GenerateRequest;
 import dev.imagegen.api.generate.ImageFormat;
@@ -30,7 +31,7 @@ class UrlImageStoreTests {
 	private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
 	private final UrlImageStore store = new UrlImageStore(new OpenAiProperties(DataSize.ofMegabytes(1)), this.now::get,
-			this.meters);
+			this.meters, new ImageMemory(Long.MAX_VALUE));
 
 	private static ImageGenerator.Generated image(int bytes) {
 		GenerateRequest request = new GenerateRequest("a fox", "", 1, 7.0, Shape.SQUARE, ImageFormat.PNG);
