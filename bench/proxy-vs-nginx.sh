@@ -26,8 +26,10 @@ if [ -z "${PROXY_BENCH_BOUNDED:-}" ]; then
   PROXY_BENCH_BOUNDED=1 exec timeout --foreground -k 15 "$BENCH_TIMEOUT" "$0" "$@"
 fi
 
-# shellcheck source=../run.sh
-API_JAVA_OPTS="${API_JAVA_OPTS:-$(sed -n 's/^API_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' run.sh)}"
+SCRIPT=proxy-vs-nginx.sh
+# shellcheck source=lib.sh
+. "$ROOT/bench/lib.sh"
+API_JAVA_OPTS="${API_JAVA_OPTS:-$(run_sh_api_flags)}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
 DURATION="${DURATION:-15s}"
@@ -37,20 +39,9 @@ NGINX="${NGINX:-/usr/sbin/nginx}"
 RESULTS="$ROOT/bench/results"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 
-die() { printf 'proxy-vs-nginx.sh: %s\n' "$*" >&2; exit 1; }
 for tool in java python3 wrk curl timeout; do command -v "$tool" >/dev/null || die "needs $tool"; done
 [ -x "$NGINX" ] || die "needs nginx at $NGINX (apt-get install -y nginx)"
 [ -f "$API_JAR" ] || ./mvnw -B -q -pl api-service -DskipTests package
-
-# Only ever load this machine's loopback interface.
-loopback_only() {
-  local host
-  host="$(sed -E 's#^[a-z]+://(\[[^]]*\]|[^/:]*).*#\1#' <<<"$1")"
-  case "$host" in
-    127.0.0.1 | localhost | "[::1]") ;;
-    *) die "refusing a non-loopback target: $1" ;;
-  esac
-}
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/imagegen-proxy-bench.XXXXXX")"
 PIDS=()
@@ -63,34 +54,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-await_http() {
-  for _ in $(seq 1 600); do curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0; sleep 0.1; done
-  die "not ready: $1"
-}
-# CPU seconds (user + system) used so far by the given processes.
-cpu_seconds() {
-  local total=0 pid ticks
-  for pid in "$@"; do
-    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + ticks))
-  done
-  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
-}
-rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
-
 # ---- the image: a valid 384x384 RGB PNG of noise (noise does not compress: ~450 KB) ---------------------
-python3 - "$WORK/img.png" <<'PY'
-import struct, sys, zlib, random
-w = h = 384
-random.seed(42)
-raw = b"".join(b"\x00" + bytes(random.getrandbits(8) for _ in range(w * 3)) for _ in range(h))
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) \
-    + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-open(sys.argv[1], "wb").write(png)
-PY
+noise_png "$WORK/img.png" 384
 IMAGE_BYTES=$(stat -c %s "$WORK/img.png")
 
 # ---- stub worker: GET /health -> UP; any other request -> the PNG (nginx proxies GET, the API POSTs) ------
@@ -236,7 +201,7 @@ for line in open(sys.argv[1]):
     label, rps, p50, p99, bad, cpu = line.split()
     runs[label].append((float(rps), float(p50), float(p99), int(bad), float(cpu)))
 mean = lambda label, i: sum(r[i] for r in runs[label]) / len(runs[label])
-print("Machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr), $(java -version 2>&1 | head -1 | tr -d '"')")
+print("$(machine_line)")
 print("Run $STAMP: image $IMAGE_BYTES bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION per run after a $WARMUP warm-up of each API path, load average $LOAD_BEFORE -> $LOAD_AFTER")
 print("API flags: \`$API_JAVA_OPTS\`; IMAGE_CACHE_SIZE=${IMAGE_CACHE_SIZE:-32MB}")
 print()
