@@ -41,6 +41,9 @@ final class EntryRunner {
 
 	private static final Logger log = LoggerFactory.getLogger(EntryRunner.class);
 
+	/** The direct mode's access log: one line per entry here as one per request there. */
+	private static final Logger accessLog = LoggerFactory.getLogger("dev.imagegen.worker.access");
+
 	/** Deliveries an entry may have in all; one more and it is answered instead of run. */
 	static final long MAX_DELIVERIES = 3;
 
@@ -99,6 +102,7 @@ final class EntryRunner {
 	 */
 	void run(WorkStream.Reader reader, String consumer, StreamMessage<String, byte[]> message, boolean claimed,
 			Runnable queued, BooleanSupplier stopping) {
+		long start = System.nanoTime();
 		StreamEntry entry = StreamEntry.of(message.getId(), message.getBody());
 		if (claimed) {
 			// Rare and worth seeing: a worker stopped without finishing this entry (crash, kill, lost network).
@@ -110,6 +114,7 @@ final class EntryRunner {
 			log.warn("Work-stream entry {} has no usable gen; dropped unanswered", entry.id());
 			this.metrics.entry("failed");
 			this.stream.finish(entry.id());
+			logEnd(entry, "failed", 0, null, start);
 			return;
 		}
 		// Ours until acknowledged: re-claimed every beat, which resets its idle time.
@@ -122,6 +127,7 @@ final class EntryRunner {
 				log.info("Work-stream entry {} ({}) left pending for another worker: {}", entry.id(), entry.requestId(),
 						answer.failure().getMessage());
 				this.metrics.entry("released");
+				logEnd(entry, "released", 0, answer.failure(), start);
 				return;
 			}
 			if (answer.fields() != null) {
@@ -131,10 +137,33 @@ final class EntryRunner {
 				this.stream.finish(entry.id());
 			}
 			this.metrics.entry(answer.outcome());
+			logEnd(entry, answer.outcome(), answer.status(), answer.failure(), start);
 		}
 		finally {
 			reclaim.cancel(false);
 		}
+	}
+
+	/**
+	 * One INFO line per entry that ends here, as the direct mode's access line per request: the entry, its request
+	 * and trace ids, how it ended and how long it took here (never the prompt: the request's fields stay out).
+	 * @param status the result's HTTP status, 0 when no result was stored (cancelled, released, dropped)
+	 */
+	private static void logEnd(StreamEntry entry, String outcome, int status, WorkerException failure, long start) {
+		String requestId = (entry.requestId() != null) ? entry.requestId() : "-";
+		String traceId = (entry.traceId() != null) ? entry.traceId() : "-";
+		String problem = (failure != null) ? failure.problem().id() : "-";
+		long durationMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+		accessLog.atInfo()
+			.addKeyValue("requestId", requestId)
+			.addKeyValue("traceId", traceId)
+			.addKeyValue("entry", entry.id())
+			.addKeyValue("outcome", outcome)
+			.addKeyValue("status", status)
+			.addKeyValue("problem", problem)
+			.addKeyValue("durationMs", durationMs)
+			.log("requestId={} traceId={} entry={} outcome={} status={} problem={} durationMs={}", requestId, traceId,
+					entry.id(), outcome, status, problem, durationMs);
 	}
 
 	private Answer answer(StreamEntry entry, boolean claimed, Runnable queued) {

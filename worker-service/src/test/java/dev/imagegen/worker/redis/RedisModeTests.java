@@ -30,10 +30,13 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
@@ -55,6 +58,7 @@ import static org.awaitility.Awaitility.await;
 @TestPropertySource(properties = { "imagegen.test.context=redis", "imagegen.redis.heartbeat-timeout=3s" })
 @DirtiesContext
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(OutputCaptureExtension.class)
 class RedisModeTests extends WorkerTestBase {
 
 	private static TestRedis redis;
@@ -131,7 +135,7 @@ class RedisModeTests extends WorkerTestBase {
 
 	@Test
 	@Order(1)
-	void anEntryIsGeneratedStoredAndAnnouncedWithTheBytesHttpWouldAnswer() {
+	void anEntryIsGeneratedStoredAndAnnouncedWithTheBytesHttpWouldAnswer(CapturedOutput output) {
 		String gen = gen();
 		subscribe(gen);
 		String request = "{\"prompt\":\"a fox in redis\",\"seed\":4242}";
@@ -162,6 +166,11 @@ class RedisModeTests extends WorkerTestBase {
 		assertThat(progress.stream().map((e) -> e.path("phase").asString()))
 			.contains("starting", "generating", "downloading", "done");
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.connection.sync().xlen(STREAM) == 0);
+		// One access line for the entry, as HTTP has one per request; the prompt is not in it.
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(accessLines(output, "req-redis-1"))
+			.singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+			.contains("entry=", "outcome=done status=200 problem=- durationMs=")
+			.doesNotContain("a fox in redis"));
 
 		HttpResponse<byte[]> http = generate(request);
 		assertThat(http.statusCode()).isEqualTo(200);
@@ -170,7 +179,7 @@ class RedisModeTests extends WorkerTestBase {
 
 	@Test
 	@Order(2)
-	void anEntryPastItsDeadlineIsAnswered504AndNeverReachesPerchance() {
+	void anEntryPastItsDeadlineIsAnswered504AndNeverReachesPerchance(CapturedOutput output) {
 		String gen = gen();
 		subscribe(gen);
 
@@ -186,6 +195,17 @@ class RedisModeTests extends WorkerTestBase {
 		assertThat(problem.path("instance").asString()).isEqualTo("/generate");
 		assertThat(JSON.readTree(this.messages.get(this.messages.size() - 1)).path("status").asInt()).isEqualTo(504);
 		assertThat(Emulator.log("/api/generate", Emulator.prompt("too late for redis"))).isEmpty();
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(accessLines(output, "req-late"))
+			.singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+			.contains("outcome=expired status=504 problem=deadline-exceeded"));
+	}
+
+	/** The worker's access lines (docs/operations.md) of one request id. */
+	private static List<String> accessLines(CapturedOutput output, String requestId) {
+		return output.getOut()
+			.lines()
+			.filter((line) -> line.contains("dev.imagegen.worker.access") && line.contains("requestId=" + requestId + " "))
+			.toList();
 	}
 
 	@Test
