@@ -47,9 +47,10 @@ final class ApiClient {
 		return get("/generate?" + encoded, timeout);
 	}
 
-	/** {@code GET} of a path (with its query) on the API. */
-	HttpResponse<byte[]> get(String pathAndQuery, Duration timeout) {
-		return send(HttpRequest.newBuilder(URI.create(this.baseUrl + pathAndQuery)).timeout(timeout).GET().build());
+	/** {@code GET} of a path (with its query) on the API, with request headers as name, value, name, value… */
+	HttpResponse<byte[]> get(String pathAndQuery, Duration timeout, String... headers) {
+		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(this.baseUrl + pathAndQuery)).timeout(timeout).GET();
+		return send((headers.length > 0) ? request.headers(headers).build() : request.build());
 	}
 
 	/** {@code POST /generate} with a JSON body. */

@@ -122,6 +122,40 @@ class RedisScaleOutEndToEndTests {
 	}
 
 	@Test
+	@Order(5)
+	void oneTraceRunsThroughRedisFromTheApiToTheWorkerAndBothAccessLinesCarryIt() {
+		String traceId = "5bf92f3577b34da6a3ce929d0e0e4737";
+		String requestId = "redis-trace-" + UUID.randomUUID();
+		String prompt = "a traced lagoon " + UUID.randomUUID();
+		HttpResponse<byte[]> response = system.api(0)
+			.get("/generate?prompt=" + prompt.replace(' ', '+'), TIMEOUT, "X-Request-Id", requestId, "traceparent",
+					"00-" + traceId + "-00f067aa0ba902b7-01");
+		assertThat(response.statusCode()).as(() -> ApiClient.text(response) + system.logs()).isEqualTo(200);
+
+		String api = "requestId=" + requestId + " traceId=" + traceId + " ";
+		String worker = "requestId=" + requestId + " traceId=" + traceId + " entry=";
+		Awaitility.await("both access lines")
+			.atMost(TIMEOUT)
+			.untilAsserted(() -> {
+				assertThat(system.apis().get(0).log()).as("the API's access line").contains(api);
+				assertThat(system.workers().stream().map(ServiceProcess::log).filter((log) -> log.contains(worker)))
+					.as("the worker's line for the entry continues the API's trace")
+					.hasSize(1);
+			});
+		// The worker's line says how the entry ended, and neither service logs the prompt.
+		assertThat(system.workers().stream().map(ServiceProcess::log).filter((log) -> log.contains(worker)).findFirst())
+			.hasValueSatisfying((log) -> assertThat(log.lines().filter((line) -> line.contains(worker)))
+				.singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+				.contains("outcome=done status=200 problem=-"));
+		for (ServiceProcess service : system.apis()) {
+			assertThat(service.log()).doesNotContain(prompt);
+		}
+		for (ServiceProcess service : system.workers()) {
+			assertThat(service.log()).doesNotContain(prompt);
+		}
+	}
+
+	@Test
 	@Order(10)
 	void aWorkerKilledWithJobsInFlightLosesNone() {
 		system.emulatorControl().configure(Map.of("generateLatencyMs", 3000));
