@@ -287,7 +287,9 @@ public final class LoadGenerator {
 			}
 		}
 		line("");
-		// The same pipeline without the API hop: direct to the worker.
+		// The same pipeline without the API hop: direct to the worker, each format, with the worker's own overhead:
+		// its time less the emulator's own for the job's calls (the emulator logs each call's duration, its
+		// rendering included), so that neither the upstream's latency nor its rendering is counted.
 		config(0);
 		int direct = intOpt("seq-direct", 20);
 		Map<String, String> auth = new LinkedHashMap<>();
@@ -295,13 +297,49 @@ public final class LoadGenerator {
 		if (!this.token.isEmpty()) {
 			auth.put("Authorization", "Bearer " + this.token);
 		}
-		Stats st = sequentialPost("a-direct-worker-png-0ms", direct, i -> this.worker + "/generate",
-				i -> "{\"prompt\":\"bench direct " + i + " a quiet harbour at dawn\",\"format\":\"png\"}", auth,
-				"image/png");
-		line("Same PNG path at latency 0 sent straight to the worker (`POST /generate` with the bearer token), "
-				+ "i.e. without the API: n=" + st.count + ", ok=" + st.ok() + ", p50 " + st.p(50) + " ms, p95 "
-				+ st.p(95) + " ms, max " + st.max() + " ms; worker `X-Queue-Wait-Ms` p50 " + st.headerP50("X-Queue-Wait-Ms")
-				+ " ms, `X-Generation-Ms` p50 " + st.headerP50("X-Generation-Ms") + " ms.");
+		line("Straight to the worker (`POST /generate` with the bearer token), latency 0, i.e. without the API. "
+				+ "*Own* = the worker's `X-Generation-Ms` less the emulator's time for the job's calls (`durationMs` "
+				+ "of its log); *end to end less upstream* = the client's time less the same.");
+		line("");
+		line("| format | n | ok | p50 | p95 | `X-Queue-Wait-Ms` p50 | `X-Generation-Ms` p50 | emulator p50 | **own p50** | own p95 | end to end less upstream p50 |");
+		line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+		List<String> stepLines = new ArrayList<>();
+		for (String format : List.of("jpeg", "png")) {
+			String name = "a-direct-worker-" + format + "-0ms";
+			Stats st = new Stats(name, 1);
+			List<Long> upstream = new ArrayList<>();
+			List<Long> own = new ArrayList<>();
+			List<Long> endToEnd = new ArrayList<>();
+			Map<String, double[]> stepsBefore = workerSteps();
+			long deadline = System.nanoTime() + this.scenarioCap.toNanos();
+			long t0 = System.nanoTime();
+			for (int i = 0; i < direct && System.nanoTime() < deadline; i++) {
+				deleteLog();
+				String body = "{\"prompt\":\"bench direct " + format + " " + i + " a quiet harbour at dawn\",\"format\":\""
+						+ format + "\"}";
+				Res r = send("POST", this.worker + "/generate", auth, body);
+				st.add(r);
+				rawLine(name, i, r);
+				if (r.status != 200) {
+					finding("POST /generate (worker, direct, " + format + ") → " + r.status + " " + r.snippet());
+					continue;
+				}
+				this.generations.incrementAndGet();
+				long emulatorMs = emulatorMillis();
+				upstream.add(emulatorMs);
+				r.header("X-Generation-Ms").map(LoadGenerator::parseLongOr0).ifPresent((g) -> own.add(g - emulatorMs));
+				endToEnd.add(Math.round(r.nanos / 1e6) - emulatorMs);
+			}
+			st.wallNanos = System.nanoTime() - t0;
+			line("| " + format + " | " + st.count + " | " + st.ok() + " | " + st.p(50) + " | " + st.p(95) + " | "
+					+ st.headerP50("X-Queue-Wait-Ms") + " | " + st.headerP50("X-Generation-Ms") + " | "
+					+ percentile(upstream, 50) + " | **" + percentile(own, 50) + "** | " + percentile(own, 95) + " | "
+					+ percentile(endToEnd, 50) + " |");
+			stepLines.add(format + ": " + stepMeans(stepsBefore, workerSteps()));
+		}
+		line("");
+		line("The worker's steps over those jobs, mean ms per call (`imagegen_worker_step_seconds`): "
+				+ String.join("; ", stepLines) + ".");
 		line("");
 		int gens = this.generations.get() - before;
 		Map<String, Integer> paths = logPaths();
@@ -559,27 +597,6 @@ public final class LoadGenerator {
 		return st;
 	}
 
-	private Stats sequentialPost(String name, int n, IntFunction<String> url, IntFunction<String> body,
-			Map<String, String> headers, String expectType) {
-		Stats st = new Stats(name, 1);
-		long deadline = System.nanoTime() + this.scenarioCap.toNanos();
-		long t0 = System.nanoTime();
-		for (int i = 0; i < n && System.nanoTime() < deadline; i++) {
-			Res r = send("POST", url.apply(i), headers, body.apply(i));
-			st.add(r);
-			rawLine(name, i, r);
-			if (r.status == 200) {
-				this.generations.incrementAndGet();
-			}
-			else {
-				finding("POST " + path(url.apply(i)) + " (worker, direct) → " + r.status + " " + r.snippet());
-			}
-		}
-		st.wallNanos = System.nanoTime() - t0;
-		capNote(st, n);
-		return st;
-	}
-
 	private Stats concurrent(String name, int clients, int total, IntFunction<String> url) throws InterruptedException {
 		return run(name, clients, total, url, Map.of(), "image/png", null);
 	}
@@ -826,6 +843,61 @@ public final class LoadGenerator {
 
 	private void deleteLog() {
 		send("DELETE", this.emulator + "/__emulator/log", Map.of(), null);
+	}
+
+	private static final Pattern STEP = Pattern
+		.compile("(?m)^imagegen_worker_step_seconds_(sum|count)\\{[^}]*step=\"([a-z-]+)\"[^}]*}\\s+([0-9.eE+]+)");
+
+	/** The worker's step timers now: step → {seconds, count}, summed over their tags; empty if not readable. */
+	private Map<String, double[]> workerSteps() {
+		String token = System.getenv().getOrDefault("METRICS_TOKEN", "");
+		Res r = get(this.worker + "/actuator/prometheus", Map.of("Authorization", "Bearer " + token));
+		Map<String, double[]> steps = new TreeMap<>();
+		if (r.status != 200) {
+			return steps;
+		}
+		Matcher m = STEP.matcher(r.text());
+		while (m.find()) {
+			double[] v = steps.computeIfAbsent(m.group(2), (k) -> new double[2]);
+			v[m.group(1).equals("sum") ? 0 : 1] += Double.parseDouble(m.group(3));
+		}
+		return steps;
+	}
+
+	private static String stepMeans(Map<String, double[]> before, Map<String, double[]> after) {
+		StringBuilder sb = new StringBuilder();
+		after.forEach((step, v) -> {
+			double[] b = before.getOrDefault(step, new double[2]);
+			double calls = v[1] - b[1];
+			if (calls > 0) {
+				sb.append((sb.length() == 0) ? "" : ", ").append(step).append(' ')
+					.append(String.format(Locale.ROOT, "%.1f", (v[0] - b[0]) * 1000 / calls));
+			}
+		});
+		return (sb.length() == 0) ? "not readable" : sb.toString();
+	}
+
+	private static final Pattern DURATION = Pattern.compile("\"durationMs\":([0-9]+)");
+
+	/** The emulator's own time for every call it logged since the last {@link #deleteLog()}, in ms. */
+	private long emulatorMillis() {
+		Res r = get(this.emulator + "/__emulator/log", Map.of());
+		long sum = 0;
+		Matcher m = DURATION.matcher(r.text());
+		while (m.find()) {
+			sum += Long.parseLong(m.group(1));
+		}
+		return sum;
+	}
+
+	/** The nearest-rank percentile of a list, or "–" when it is empty. */
+	private static String percentile(List<Long> values, int p) {
+		if (values.isEmpty()) {
+			return "–";
+		}
+		List<Long> sorted = new ArrayList<>(values);
+		Collections.sort(sorted);
+		return Long.toString(sorted.get(Math.max(0, (int) Math.ceil(p / 100.0 * sorted.size()) - 1)));
 	}
 
 	private static final Pattern HEALTH_COUNT = Pattern

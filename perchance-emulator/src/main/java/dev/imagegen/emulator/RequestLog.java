@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -34,6 +35,7 @@ final class RequestLog {
     }
 
     synchronized void complete(Entry entry, Integer httpStatus, String outcome, String userKey) {
+        entry.durationMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - entry.startNanos);
         entry.httpStatus = httpStatus;
         entry.outcome = outcome;
         if (entry.userKey == null) {
@@ -63,6 +65,12 @@ final class RequestLog {
                 n.put("httpStatus", e.httpStatus.intValue());
             }
             n.put("outcome", e.outcome);
+            if (e.durationMs == null) {
+                n.putNull("durationMs");
+            }
+            else {
+                n.put("durationMs", e.durationMs.longValue());
+            }
         }
         return root;
     }
@@ -96,6 +104,11 @@ final class RequestLog {
         Integer httpStatus;
 
         String outcome = "pending";
+
+        /** From arrival to the answer being ready (its configured latency and its rendering included). */
+        private final long startNanos = System.nanoTime();
+
+        Long durationMs;
 
         Entry(long seq, Instant time, String method, String path, Map<String, String> query, String body,
                 String userKey, String requestId, boolean inFlightForSameKey) {
