@@ -107,6 +107,10 @@ public final class ImageMemory {
 	 * @throws NoImageMemory when the other holders' images leave no room for it, or direct memory is exhausted
 	 */
 	public StoredImage keep(StoredImage image) {
+		if (image.isOffHeap()) {
+			// Already kept (the cache's buffer): sharing it takes no more memory, so it is never refused.
+			return image;
+		}
 		long others = othersHeld();
 		if (others + image.size() > this.budget) {
 			throw new NoImageMemory();

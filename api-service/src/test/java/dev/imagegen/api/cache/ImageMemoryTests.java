@@ -42,6 +42,16 @@ class ImageMemoryTests {
 	}
 
 	@Test
+	void anImageAlreadyOffHeapIsSharedEvenWhenTheBudgetIsTaken() {
+		ImageMemory memory = new ImageMemory(1000);
+		memory.register(() -> 1000);
+		StoredImage cached = image(500).offHeap();
+
+		assertThat(memory.keep(cached)).isSameAs(cached);
+		assertThatExceptionOfType(ImageMemory.NoImageMemory.class).isThrownBy(() -> memory.keep(image(1)));
+	}
+
+	@Test
 	void theCacheShrinksToMakeRoomForAnImageThatMustBeKept() {
 		ImageMemory memory = new ImageMemory(1000);
 		AtomicLong jobs = new AtomicLong(300);
