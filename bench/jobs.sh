@@ -50,38 +50,10 @@ trap 'exit 143' TERM INT
 noise_png "$WORK/img.png" "$IMAGE_SIDE"
 IMAGE_BYTES=$(stat -c %s "$WORK/img.png")
 
-# ---- stub worker: /health UP, /progress 404 (the API's job then follows the POST alone), POST /generate the PNG
+# ---- stub worker (bench/stub_worker.py): /health UP, /progress 404 (the job follows its POST alone), the PNG
 # at once, except a prompt starting with "hold", answered once $WORK/release exists ----------------------------
 WORKER_PORT="$(free_port)"
-python3 - "$WORKER_PORT" "$WORK/img.png" "$WORK/release" >"$WORK/worker.log" 2>&1 <<'PY' &
-import http.server, itertools, json, os, sys, time
-port, image, release = int(sys.argv[1]), open(sys.argv[2], "rb").read(), sys.argv[3]
-seeds = itertools.count(1000)
-class Stub(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args): pass
-    def answer(self, status, kind, body, extra=()):
-        self.send_response(status); self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in extra: self.send_header(k, v)
-        self.end_headers(); self.wfile.write(body)
-    def do_GET(self):
-        if self.path.startswith("/health"):
-            self.answer(200, "application/json", b'{"status":"UP","sessions":[],"queue":{"depth":0,"capacity":16}}')
-        else:
-            self.answer(404, "application/problem+json", b'{"type":"about:blank","status":404}')
-    def do_POST(self):
-        asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-        if asked.get("prompt", "").startswith("hold"):
-            deadline = time.time() + 120
-            while not os.path.exists(release) and time.time() < deadline: time.sleep(0.05)
-        seed = asked.get("seed", -1)
-        self.answer(200, "image/png", image, [("X-Seed", str(seed if seed >= 0 else next(seeds)))])
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-Server(("127.0.0.1", port), Stub).serve_forever()
-PY
+python3 "$ROOT/bench/stub_worker.py" "$WORKER_PORT" "$WORK/img.png" "$WORK/release" >"$WORK/worker.log" 2>&1 &
 PIDS+=("$!")
 await_http "http://127.0.0.1:$WORKER_PORT/health"
 

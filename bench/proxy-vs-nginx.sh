@@ -58,34 +58,9 @@ trap 'exit 143' TERM INT
 noise_png "$WORK/img.png" 384
 IMAGE_BYTES=$(stat -c %s "$WORK/img.png")
 
-# ---- stub worker: GET /health -> UP; any other request -> the PNG (nginx proxies GET, the API POSTs) ------
+# ---- stub worker (bench/stub_worker.py): GET /health UP; GET /generate (nginx) and POST /generate (the API) the PNG
 WORKER_PORT="$(free_port)"
-python3 - "$WORKER_PORT" "$WORK/img.png" >"$WORK/worker.log" 2>&1 <<'PY' &
-import http.server, itertools, json, sys
-port, image = int(sys.argv[1]), open(sys.argv[2], "rb").read()
-seeds = itertools.count(1000)
-class Stub(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args): pass
-    def answer(self, status, kind, body, extra=()):
-        self.send_response(status); self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in extra: self.send_header(k, v)
-        self.end_headers(); self.wfile.write(body)
-    def do_GET(self):
-        if self.path.startswith("/health"):
-            self.answer(200, "application/json", b'{"status":"UP","sessions":[],"queue":{"depth":0,"capacity":16}}')
-        else:
-            self.answer(200, "image/png", image, [("X-Seed", "1")])
-    def do_POST(self):
-        asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0")))).get("seed", -1)
-        # The seed asked for, else a new one per generation as Perchance picks: each miss is stored under its own key.
-        self.answer(200, "image/png", image, [("X-Seed", str(asked if asked >= 0 else next(seeds)))])
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-Server(("127.0.0.1", port), Stub).serve_forever()
-PY
+python3 "$ROOT/bench/stub_worker.py" "$WORKER_PORT" "$WORK/img.png" >"$WORK/worker.log" 2>&1 &
 PIDS+=("$!")
 await_http "http://127.0.0.1:$WORKER_PORT/health"
 
