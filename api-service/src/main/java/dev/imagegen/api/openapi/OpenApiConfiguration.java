@@ -47,6 +47,11 @@ class OpenApiConfiguration {
 
 	static final String PROBLEM_JSON = "application/problem+json";
 
+	/** The extension that lists a problem response's types ({@link ProblemTypes} constants, or a worker's). */
+	static final String PROBLEM_TYPES = "x-problem-types";
+
+	static final String RETRY_AFTER = "Retry-After";
+
 	@Bean
 	OpenAPI imagegenOpenApi() {
 		return new OpenAPI()
@@ -74,6 +79,7 @@ class OpenApiConfiguration {
 			openApi.getComponents()
 				.addSchemas("Problem", problemSchema())
 				.addSchemas("Job", JobsAndOpenAiDocs.jobSchema())
+				.addSchemas("JobStreamError", JobsAndOpenAiDocs.streamErrorSchema())
 				.addSchemas("OpenAiError", JobsAndOpenAiDocs.openAiErrorSchema());
 			PathItem generate = openApi.getPaths().get("/generate");
 			if (generate != null) {
@@ -84,6 +90,7 @@ class OpenApiConfiguration {
 				if (generate.getHead() != null) {
 					describeGenerate(generate.getHead(),
 							"Validate and read the headers of a generation without generating", maxPrompt, true);
+					withoutGenerating(generate.getHead());
 				}
 				if (generate.getPost() != null) {
 					Operation post = generate.getPost();
@@ -118,7 +125,48 @@ class OpenApiConfiguration {
 						.addApiResponse("503", new ApiResponse().description("DOWN: no worker usable, or Redis unreachable")
 							.content(json(new ObjectSchema()))));
 			}
+			retryAfterOnEveryWait(openApi);
 		};
+	}
+
+	/**
+	 * {@code HEAD /generate} never generates (GenerateController): it meets no worker, no generation gate and no
+	 * shared queue, so its answers are those of validation, the request rate and, in the Redis mode, the shared
+	 * client limiter failing (the cache lookup falls back to a miss when Redis fails).
+	 */
+	private static void withoutGenerating(Operation head) {
+		ApiResponses responses = head.getResponses();
+		responses.remove("502");
+		responses.remove("504");
+		responses.addApiResponse("429", problem("The client's requests per minute; see Retry-After",
+				ProblemTypes.RATE_LIMITED))
+			.addApiResponse("503", problem(REDIS_DOWN, ProblemTypes.QUEUE_UNAVAILABLE));
+	}
+
+	/** What every route behind the client filter can meet in the Redis mode (docs/api.md, "Clients, keys and limits"). */
+	static final String REDIS_DOWN = "Redis mode: Redis did not answer within its command timeout (2 s), so no "
+			+ "client limit could be decided, or a read of shared state failed; Retry-After: 5";
+
+	/**
+	 * Every 429 and 503 problem the API makes carries {@code Retry-After} (ProblemRenderer writes it from the
+	 * problem; a worker's 503 passed on without one gets the API's default), so the header is added to all of them
+	 * here rather than remembered route by route. The OpenAI envelopes declare it themselves.
+	 */
+	private static void retryAfterOnEveryWait(OpenAPI openApi) {
+		for (PathItem item : openApi.getPaths().values()) {
+			for (Operation operation : item.readOperations()) {
+				if (operation.getResponses() == null) {
+					continue;
+				}
+				for (String status : List.of("429", "503")) {
+					ApiResponse response = operation.getResponses().get(status);
+					if (response != null && response.getExtensions() != null
+							&& response.getExtensions().containsKey(PROBLEM_TYPES)) {
+						response.addHeaderObject(RETRY_AFTER, responseHeader("Seconds to wait before asking again"));
+					}
+				}
+			}
+		}
 	}
 
 	private static void describeGenerate(Operation operation, String summary, int maxPrompt, boolean query) {
@@ -206,7 +254,7 @@ class OpenApiConfiguration {
 		ApiResponse response = new ApiResponse().description(description + " (" + String.join(", ", types) + ")")
 			.content(new Content().addMediaType(PROBLEM_JSON,
 					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
-		response.addExtension("x-problem-types", List.of(types));
+		response.addExtension(PROBLEM_TYPES, List.of(types));
 		return response;
 	}
 

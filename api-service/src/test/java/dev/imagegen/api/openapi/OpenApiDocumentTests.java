@@ -46,8 +46,18 @@ class OpenApiDocumentTests {
 
 	private static final Pattern PROBLEM_TYPE = Pattern.compile(Pattern.quote(ProblemTypes.BASE) + "[a-z0-9-]+");
 
-	private static final Set<String> OPERATIONS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
+	static final Set<String> OPERATIONS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
 			"trace");
+
+	/**
+	 * The paths the client filter lets through without a limit decision (ClientFilter#exempt): every other route
+	 * meets the Redis mode's {@code 503 queue-unavailable} when Redis fails.
+	 */
+	static final Set<String> CLIENT_LIMIT_EXEMPT = Set.of("/health", "/livez", "/readyz");
+
+	/** The routes that send a generation to the shared queue, or answer the outcome of one a job sent. */
+	private static final Set<String> GENERATING = Set.of("get /generate", "post /generate",
+			"post /v1/images/generations", "get /jobs/{id}/image");
 
 	@Autowired
 	WebTestClient client;
@@ -138,7 +148,8 @@ class OpenApiDocumentTests {
 				}
 				Set<String> documented = new HashSet<>();
 				operation.getValue().path("responses").propertyNames().forEach(documented::add);
-				int status = call(operation.getKey(), path.getKey(), operation.getValue());
+				int status = call(this.client, operation.getKey(), path.getKey(), operation.getValue()).getStatus()
+					.value();
 				String what = operation.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey() + " answered " + status
 						+ ", documented " + documented;
 				assertThat(status).as(what).isNotEqualTo(405);
@@ -151,9 +162,9 @@ class OpenApiDocumentTests {
 	}
 
 	/** Calls an operation with what a client knows from the document alone: no parameters, an empty object body. */
-	private int call(String method, String path, JsonNode operation) {
+	static EntityExchangeResult<byte[]> call(WebTestClient client, String method, String path, JsonNode operation) {
 		String concrete = path.replaceAll("\\{[^}]+}", "openapi-probe");
-		WebTestClient.RequestBodySpec request = this.client.method(HttpMethod.valueOf(method.toUpperCase(Locale.ROOT)))
+		WebTestClient.RequestBodySpec request = client.method(HttpMethod.valueOf(method.toUpperCase(Locale.ROOT)))
 			.uri(concrete);
 		JsonNode body = operation.path("requestBody").path("content");
 		EntityExchangeResult<byte[]> result;
@@ -165,7 +176,7 @@ class OpenApiDocumentTests {
 		else {
 			result = request.exchange().expectBody().returnResult();
 		}
-		return result.getStatus().value();
+		return result;
 	}
 
 	@Test
@@ -195,13 +206,83 @@ class OpenApiDocumentTests {
 	}
 
 	@Test
-	void theRedisModesProblemsAreListedForGenerate() {
-		for (String method : new String[] { "get", "post" }) {
-			JsonNode responses = document().path("paths").path("/generate").path(method).path("responses");
-			assertThat(responses.path("503").toString()).as(method)
-				.contains(ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL, ProblemTypes.WORKER_UNAVAILABLE);
-			assertThat(responses.path("504").toString()).as(method).contains(ProblemTypes.DEADLINE_EXCEEDED);
+	void theRedisModesProblemsAreListedOnEveryRouteThatCanMeetThem() {
+		JsonNode paths = document().path("paths");
+		Set<String> checked = new TreeSet<>();
+		for (Map.Entry<String, JsonNode> path : paths.properties()) {
+			if (CLIENT_LIMIT_EXEMPT.contains(path.getKey())) {
+				continue;
+			}
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				if (!OPERATIONS.contains(operation.getKey())) {
+					continue;
+				}
+				String route = operation.getKey() + " " + path.getKey();
+				JsonNode responses = operation.getValue().path("responses");
+				JsonNode unavailable = responses.path("503");
+				assertThat(errorNames(path.getKey(), unavailable)).as(route)
+					.contains(errorName(path.getKey(), ProblemTypes.QUEUE_UNAVAILABLE));
+				assertThat(unavailable.path("headers").has("Retry-After")).as(route + " 503 Retry-After").isTrue();
+				assertThat(unavailable.path("content").has(errorMediaType(path.getKey()))).as(route).isTrue();
+				if (GENERATING.contains(route)) {
+					assertThat(errorNames(path.getKey(), unavailable)).as(route)
+						.contains(errorName(path.getKey(), ProblemTypes.QUEUE_FULL));
+					assertThat(errorNames(path.getKey(), responses.path("504"))).as(route)
+						.contains(errorName(path.getKey(), ProblemTypes.DEADLINE_EXCEEDED));
+				}
+				checked.add(route);
+			}
 		}
+		assertThat(checked).containsAll(GENERATING)
+			.contains("head /generate", "post /jobs", "get /jobs/{id}", "delete /jobs/{id}", "get /jobs/{id}/events",
+					"get /v1/images/{name}", "get /v1/models", "get /v1/models/{id}");
+		JsonNode events = paths.path("/jobs/{id}/events").path("get");
+		assertThat(events.path("description").asString()).contains("'event: error'", "queue-unavailable",
+				"retry: 5000");
+		JsonNode frames = events.path("responses").path("200").path("content").path("text/event-stream")
+			.path("x-sse-events");
+		assertThat(frames.path("job").path("$ref").asString()).isEqualTo("#/components/schemas/Job");
+		assertThat(frames.path("error").path("$ref").asString()).isEqualTo("#/components/schemas/JobStreamError");
+		assertThat(document().path("components").path("schemas").path("JobStreamError").path("properties")
+			.propertyNames()).contains("type", "title", "status", "detail", "instance");
+	}
+
+	@Test
+	void everyWaitToldByRetryAfterIsDocumented() {
+		JsonNode paths = document().path("paths");
+		int problems = 0;
+		for (Map.Entry<String, JsonNode> path : paths.properties()) {
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				for (String status : new String[] { "429", "503" }) {
+					JsonNode response = operation.getValue().path("responses").path(status);
+					if (response.has("x-problem-types") || response.has("x-openai-error-codes")) {
+						assertThat(response.path("headers").has("Retry-After"))
+							.as(operation.getKey() + " " + path.getKey() + " " + status).isTrue();
+						problems++;
+					}
+				}
+			}
+		}
+		assertThat(problems).isGreaterThanOrEqualTo(20);
+		assertThat(paths.path("/jobs/{id}/image").path("get").path("responses").path("409").path("headers")
+			.has("Retry-After")).isTrue();
+	}
+
+	/** The problem types (or, under {@code /v1/}, OpenAI error codes) a documented response lists. */
+	static Set<String> errorNames(String path, JsonNode response) {
+		Set<String> names = new TreeSet<>();
+		response.path(path.startsWith("/v1/") ? "x-openai-error-codes" : "x-problem-types")
+			.forEach((name) -> names.add(name.asString()));
+		return names;
+	}
+
+	/** How a problem type is named in a response of this path: itself, or its OpenAI error code under /v1/. */
+	static String errorName(String path, String type) {
+		return path.startsWith("/v1/") ? ProblemTypes.shortName(type).replace('-', '_') : type;
+	}
+
+	static String errorMediaType(String path) {
+		return path.startsWith("/v1/") ? "application/json" : "application/problem+json";
 	}
 
 	@Test
