@@ -442,11 +442,7 @@ final class JobsAndOpenAiDocs {
 	}
 
 	private static Map<String, Header> headers(String... namesAndDescriptions) {
-		Map<String, Header> headers = new LinkedHashMap<>();
-		for (int i = 0; i < namesAndDescriptions.length; i += 2) {
-			headers.put(namesAndDescriptions[i], responseHeader(namesAndDescriptions[i + 1]));
-		}
-		return headers;
+		return OpenApiConfiguration.headerMap(namesAndDescriptions);
 	}
 
 }

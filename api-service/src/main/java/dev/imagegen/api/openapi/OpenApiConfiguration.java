@@ -1,6 +1,7 @@
 package dev.imagegen.api.openapi;
 
 import java.math.BigDecimal;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -40,7 +41,8 @@ import org.springframework.context.annotation.Configuration;
  * parameters and their rules, the request and response headers and the problem types of each route. Routes
  * it does not know (added later) keep what springdoc found. Problem types are {@link ProblemTypes}
  * constants, listed per response in {@code x-problem-types}. The jobs and OpenAI routes are described by
- * {@link JobsAndOpenAiDocs}.
+ * {@link JobsAndOpenAiDocs}; the routes springdoc does not find (the page, its settings, the probes) by
+ * {@link ProbesAndPageDocs}.
  */
 @Configuration(proxyBeanMethods = false)
 class OpenApiConfiguration {
@@ -125,6 +127,7 @@ class OpenApiConfiguration {
 						.addApiResponse("503", new ApiResponse().description("DOWN: no worker usable, or Redis unreachable")
 							.content(json(new ObjectSchema()))));
 			}
+			ProbesAndPageDocs.describe(openApi.getPaths());
 			retryAfterOnEveryWait(openApi);
 		};
 	}
@@ -273,6 +276,19 @@ class OpenApiConfiguration {
 
 	static Header responseHeader(String description) {
 		return new Header().description(description).schema(new StringSchema());
+	}
+
+	/**
+	 * Response headers in the order given.
+	 * @param namesAndDescriptions name, description, name, description, …
+	 * @return the headers
+	 */
+	static Map<String, Header> headerMap(String... namesAndDescriptions) {
+		Map<String, Header> headers = new LinkedHashMap<>();
+		for (int i = 0; i < namesAndDescriptions.length; i += 2) {
+			headers.put(namesAndDescriptions[i], responseHeader(namesAndDescriptions[i + 1]));
+		}
+		return headers;
 	}
 
 	static Schema<?> enumSchema(String defaultValue, String... values) {

@@ -3,15 +3,21 @@ package dev.imagegen.api.openapi;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -20,6 +26,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.context.ApplicationContext;
+import org.springframework.core.io.Resource;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
@@ -27,7 +34,14 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.reactive.result.method.RequestMappingInfo;
-import org.springframework.web.reactive.result.method.annotation.RequestMappingHandlerMapping;
+import org.springframework.web.reactive.function.server.HandlerFunction;
+import org.springframework.web.reactive.function.server.RequestPredicate;
+import org.springframework.web.reactive.function.server.RequestPredicates;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
+import org.springframework.web.reactive.result.method.RequestMappingInfoHandlerMapping;
 import org.springframework.web.util.pattern.PathPattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,8 +49,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Walks {@code /openapi.json} against the running API: every documented operation answers with a status it
  * documents (never an undocumented 404, never 405), every route the app's handler mappings serve is
- * documented (whoever added it), every problem type the document names is a {@link ProblemTypes} constant,
- * and the interactive page at {@code /docs} is served with its scripts from the bundled webjar.
+ * documented (controllers, router functions and the probes, whoever added them), the probes and the page answer
+ * the bodies they document, the Redis mode's problems and {@code Retry-After} are listed wherever they can be
+ * met, every problem type the document names is a {@link ProblemTypes} constant, and the interactive page at
+ * {@code /docs} is served with its scripts from the bundled webjar.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient(timeout = "20s")
@@ -182,12 +198,30 @@ class OpenApiDocumentTests {
 	@Test
 	void everyServedRouteIsDocumented() {
 		JsonNode paths = document().path("paths");
+		Set<String> served = servedRoutes();
+		// One of each kind of mapping: controllers, router functions (the app's and Boot's welcome page), and
+		// actuator's additional health paths.
+		assertThat(served).contains("get /generate", "post /generate", "get /health", "get /page-config.json",
+				"get /", "get /livez", "get /readyz");
+		for (String route : served) {
+			String[] parts = route.split(" ", 2);
+			assertThat(paths.path(parts[1]).has(parts[0])).as(route + " is in /openapi.json").isTrue();
+		}
+	}
+
+	/**
+	 * The routes of every handler mapping of the app: annotated controllers and actuator's endpoints (both
+	 * {@link RequestMappingInfoHandlerMapping}s) and router functions. Not the API: springdoc's own routes (the
+	 * document and its page) and {@code /actuator/**}, Spring Boot's management endpoints, which MANAGEMENT_PORT
+	 * moves off the main port (docs/operations.md). Static files ({@code /app.js}, …) are resources, not routes.
+	 */
+	private Set<String> servedRoutes() {
 		Set<String> served = new TreeSet<>();
-		for (RequestMappingHandlerMapping mapping : this.context.getBeansOfType(RequestMappingHandlerMapping.class)
+		for (RequestMappingInfoHandlerMapping mapping : this.context
+			.getBeansOfType(RequestMappingInfoHandlerMapping.class)
 			.values()) {
 			for (Map.Entry<RequestMappingInfo, HandlerMethod> entry : mapping.getHandlerMethods().entrySet()) {
-				String owner = entry.getValue().getBeanType().getName();
-				if (owner.startsWith("org.springdoc.") || owner.startsWith("org.springframework.")) {
+				if (entry.getValue().getBeanType().getName().startsWith("org.springdoc.")) {
 					continue;
 				}
 				Set<RequestMethod> methods = entry.getKey().getMethodsCondition().getMethods();
@@ -198,11 +232,212 @@ class OpenApiDocumentTests {
 				}
 			}
 		}
-		assertThat(served).contains("get /generate", "post /generate", "get /health");
-		for (String route : served) {
-			String[] parts = route.split(" ", 2);
-			assertThat(paths.path(parts[1]).has(parts[0])).as(route + " is in /openapi.json").isTrue();
+		for (RouterFunctionMapping mapping : this.context.getBeansOfType(RouterFunctionMapping.class).values()) {
+			if (mapping.getRouterFunction() != null) {
+				mapping.getRouterFunction().accept(new RouteCollector(served));
+			}
 		}
+		served.removeIf((route) -> {
+			String path = route.split(" ", 2)[1];
+			return path.equals("/actuator") || path.startsWith("/actuator/");
+		});
+		return served;
+	}
+
+	@Test
+	void theProbesAnswerTheBodiesTheyDocument() {
+		JsonNode paths = document().path("paths");
+		// No worker is configured here: alive, and not ready.
+		for (String accept : new String[] { null, "application/json" }) {
+			expectProbe(paths, "/livez", accept, 200, "UP", "livenessState");
+			expectProbe(paths, "/readyz", accept, 503, "DOWN", "workers");
+		}
+	}
+
+	private void expectProbe(JsonNode paths, String path, String accept, int status, String health, String member) {
+		WebTestClient.RequestHeadersSpec<?> request = this.client.get().uri(path);
+		if (accept != null) {
+			request = request.header("Accept", accept);
+		}
+		EntityExchangeResult<byte[]> result = request.exchange().expectBody().returnResult();
+		String what = path + " (Accept " + accept + ")";
+		assertThat(result.getStatus().value()).as(what).isEqualTo(status);
+		MediaType answered = result.getResponseHeaders().getContentType();
+		JsonNode schema = paths.path(path).path("get").path("responses").path(Integer.toString(status)).path("content")
+			.path(answered.getType() + "/" + answered.getSubtype()).path("schema");
+		assertThat(schema.isMissingNode()).as(what + " answered " + answered + ", which is documented").isFalse();
+		JsonNode body = JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8));
+		assertThat(body.path("status").asString()).as(what).isEqualTo(health);
+		assertThat(schema.path("properties").path("status").path("enum").toString()).as(what).contains(health);
+		assertThat(body.path("components").has(member)).as(what).isTrue();
+		Set<String> documented = new HashSet<>();
+		schema.path("properties").propertyNames().forEach(documented::add);
+		assertThat(documented).as(what).containsAll(body.propertyNames());
+	}
+
+	@Test
+	void thePageRoutesAnswerAsDocumented() {
+		JsonNode paths = document().path("paths");
+		EntityExchangeResult<byte[]> page = this.client.get().uri("/").header("Accept", "text/html").exchange()
+			.expectBody().returnResult();
+		assertThat(page.getStatus().value()).isEqualTo(200);
+		assertThat(page.getResponseHeaders().getContentType().isCompatibleWith(MediaType.TEXT_HTML)).isTrue();
+		assertThat(paths.path("/").path("get").path("responses").path("200").path("content").has("text/html")).isTrue();
+		EntityExchangeResult<byte[]> notHtml = this.client.get().uri("/").header("Accept", "application/json")
+			.exchange().expectBody().returnResult();
+		assertThat(notHtml.getStatus().value()).isEqualTo(404);
+		assertThat(paths.path("/").path("get").path("responses").path("404").path("x-problem-types").toString())
+			.contains(ProblemTypes.NOT_FOUND);
+		JsonNode settings = JSON.readTree(new String(this.client.get().uri("/page-config.json").exchange()
+			.expectStatus().isOk().expectBody().returnResult().getResponseBody(), StandardCharsets.UTF_8));
+		Set<String> documented = new HashSet<>();
+		paths.path("/page-config.json").path("get").path("responses").path("200").path("content")
+			.path("application/json").path("schema").path("properties").propertyNames().forEach(documented::add);
+		assertThat(documented).containsAll(settings.propertyNames()).isNotEmpty();
+	}
+
+	/**
+	 * The method and path of each route of a router function, nested prefixes included. A route or predicate it
+	 * cannot read fails the test rather than go unchecked.
+	 */
+	private static final class RouteCollector implements RouterFunctions.Visitor {
+
+		private final Set<String> served;
+
+		private final Deque<String> prefixes = new ArrayDeque<>();
+
+		RouteCollector(Set<String> served) {
+			this.served = served;
+		}
+
+		@Override
+		public void startNested(RequestPredicate predicate) {
+			PredicateReader reader = PredicateReader.read(predicate);
+			assertThat(reader.paths).as("a nested router's prefix " + predicate).hasSize(1);
+			this.prefixes.push(prefix() + reader.paths.get(0));
+		}
+
+		@Override
+		public void endNested(RequestPredicate predicate) {
+			this.prefixes.pop();
+		}
+
+		@Override
+		public void route(RequestPredicate predicate, HandlerFunction<?> handlerFunction) {
+			PredicateReader reader = PredicateReader.read(predicate);
+			Set<HttpMethod> methods = reader.methods.isEmpty() ? Set.of(HttpMethod.GET) : reader.methods;
+			List<String> routePaths = reader.paths.isEmpty() ? List.of("") : reader.paths;
+			for (HttpMethod method : methods) {
+				for (String path : routePaths) {
+					this.served.add(method.name().toLowerCase(Locale.ROOT) + " " + prefix() + path);
+				}
+			}
+		}
+
+		private String prefix() {
+			return this.prefixes.isEmpty() ? "" : this.prefixes.peek();
+		}
+
+		@Override
+		public void resources(Function<ServerRequest, Mono<Resource>> lookupFunction) {
+			// Static files, as the resource handler serves them: not routes of the API.
+		}
+
+		@Override
+		public void attributes(Map<String, Object> attributes) {
+		}
+
+		@Override
+		public void unknown(RouterFunction<?> routerFunction) {
+			throw new AssertionError("A router function this test cannot read: " + routerFunction);
+		}
+
+	}
+
+	/** The methods and paths a route's predicate asks for (those inside a negation excluded). */
+	private static final class PredicateReader implements RequestPredicates.Visitor {
+
+		final Set<HttpMethod> methods = new HashSet<>();
+
+		final List<String> paths = new ArrayList<>();
+
+		private int negated;
+
+		static PredicateReader read(RequestPredicate predicate) {
+			PredicateReader reader = new PredicateReader();
+			predicate.accept(reader);
+			return reader;
+		}
+
+		@Override
+		public void method(Set<HttpMethod> methods) {
+			if (this.negated == 0) {
+				this.methods.addAll(methods);
+			}
+		}
+
+		@Override
+		public void path(String pattern) {
+			if (this.negated == 0) {
+				this.paths.add(pattern);
+			}
+		}
+
+		@Override
+		public void pathExtension(String extension) {
+		}
+
+		@Override
+		public void header(String name, String value) {
+		}
+
+		@Override
+		public void queryParam(String name, String value) {
+		}
+
+		@Override
+		public void version(String version) {
+		}
+
+		@Override
+		public void startAnd() {
+		}
+
+		@Override
+		public void and() {
+		}
+
+		@Override
+		public void endAnd() {
+		}
+
+		@Override
+		public void startOr() {
+		}
+
+		@Override
+		public void or() {
+		}
+
+		@Override
+		public void endOr() {
+		}
+
+		@Override
+		public void startNegate() {
+			this.negated++;
+		}
+
+		@Override
+		public void endNegate() {
+			this.negated--;
+		}
+
+		@Override
+		public void unknown(RequestPredicate predicate) {
+			throw new AssertionError("A route predicate this test cannot read: " + predicate);
+		}
+
 	}
 
 	@Test

@@ -48,8 +48,9 @@ class OpenApiRedisModeTests {
 						}
 					}
 				}
-				assertThat(refused).contains("get /generate", "post /jobs", "get /jobs/{id}/events",
-						"get /jobs/{id}/image", "post /v1/images/generations", "get /v1/images/{name}");
+				assertThat(refused).contains("get /", "get /page-config.json", "get /generate", "post /jobs",
+						"get /jobs/{id}/events", "get /jobs/{id}/image", "post /v1/images/generations",
+						"get /v1/images/{name}");
 			}
 			finally {
 				redis.resume();
