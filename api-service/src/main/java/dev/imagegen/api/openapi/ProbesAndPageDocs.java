@@ -18,7 +18,6 @@ import io.swagger.v3.oas.models.security.SecurityRequirement;
 
 import dev.imagegen.api.problem.ProblemTypes;
 
-import static dev.imagegen.api.openapi.OpenApiConfiguration.enumSchema;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.json;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.problem;
 
@@ -62,12 +61,12 @@ final class ProbesAndPageDocs {
 		paths.addPathItem("/livez", new PathItem().get(probe("Liveness probe",
 				"Actuator's liveness group (livenessState only): a dead worker or Redis never gets the API "
 						+ "restarted. Exempt from client limits; needs no key.",
-				"livenessState")));
+				"livenessState", "DOWN")));
 		paths.addPathItem("/readyz", new PathItem().get(probe("Readiness probe",
 				"Actuator's readiness group (readinessState and workers): DOWN while no worker is usable (in the "
 						+ "Redis mode: no live worker, or Redis unreachable), OUT_OF_SERVICE while the API refuses "
 						+ "traffic. Exempt from client limits; needs no key.",
-				"readinessState, workers")));
+				"readinessState, workers", "DOWN", "OUT_OF_SERVICE")));
 	}
 
 	/**
@@ -84,20 +83,29 @@ final class ProbesAndPageDocs {
 		return operation;
 	}
 
-	private static Operation probe(String summary, String description, String members) {
+	/**
+	 * @param members the group's members
+	 * @param notOk the statuses the group has when it is not UP (503)
+	 */
+	private static Operation probe(String summary, String description, String members, String... notOk) {
 		Operation operation = new Operation().summary(summary).description(description).tags(List.of("probes"));
 		operation.setSecurity(new ArrayList<>(List.of(new SecurityRequirement())));
 		operation.responses(new ApiResponses()
-			.addApiResponse("200", new ApiResponse().description("UP").content(healthContent(members)))
-			.addApiResponse("503", new ApiResponse().description("DOWN or OUT_OF_SERVICE")
-				.content(healthContent(members))));
+			.addApiResponse("200", new ApiResponse().description("UP").content(healthContent(members, notOk)))
+			.addApiResponse("503", new ApiResponse().description(String.join(" or ", notOk))
+				.content(healthContent(members, notOk))));
 		return operation;
 	}
 
-	private static Content healthContent(String members) {
+	private static Content healthContent(String members, String... notOk) {
+		StringSchema status = new StringSchema();
+		status.addEnumItem("UP");
+		for (String value : notOk) {
+			status.addEnumItem(value);
+		}
 		Schema<?> schema = new ObjectSchema().description("Actuator's health of the group")
 			.addRequiredItem("status")
-			.addProperty("status", enumSchema("UP", "UP", "DOWN", "OUT_OF_SERVICE", "UNKNOWN"))
+			.addProperty("status", status)
 			.addProperty("components", new ObjectSchema().description("Each member's status: " + members)
 				.additionalProperties(new ObjectSchema().addProperty("status", new StringSchema())));
 		return new Content().addMediaType(ACTUATOR_JSON, new MediaType().schema(schema))
