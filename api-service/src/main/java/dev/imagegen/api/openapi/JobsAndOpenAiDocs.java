@@ -363,7 +363,7 @@ final class JobsAndOpenAiDocs {
 	 * An error answered in OpenAI's envelope. Its {@code code}s are derived from the {@link ProblemTypes} constants
 	 * the failure is first made into (OpenAiErrors), so they cannot drift from the code.
 	 */
-	private static ApiResponse openAiError(String description, String... types) {
+	static ApiResponse openAiError(String description, String... types) {
 		List<String> codes = new ArrayList<>();
 		for (String type : types) {
 			codes.add(ProblemTypes.shortName(type).replace('-', '_').toLowerCase(Locale.ROOT));

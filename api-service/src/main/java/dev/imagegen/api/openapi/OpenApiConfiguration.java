@@ -54,6 +54,21 @@ class OpenApiConfiguration {
 
 	static final String RETRY_AFTER = "Retry-After";
 
+	private static final String RESPONSES = "#/components/responses/";
+
+	private static final String URI_TOO_LONG = "UriTooLong";
+
+	private static final String HEADERS_TOO_LARGE = "HeadersTooLarge";
+
+	private static final String METHOD_NOT_ALLOWED = "MethodNotAllowed";
+
+	private static final String OPENAI_METHOD_NOT_ALLOWED = "OpenAiMethodNotAllowed";
+
+	private static final String OTHER_METHOD_NOT_FOUND = "OtherMethodNotFound";
+
+	/** The answer a path gives to the methods it does not serve, by status (OpenAPI has no place for it). */
+	private static final String OTHER_METHODS = "x-other-methods";
+
 	@Bean
 	OpenAPI imagegenOpenApi() {
 		return new OpenAPI()
@@ -129,6 +144,7 @@ class OpenApiConfiguration {
 			}
 			ProbesAndPageDocs.describe(openApi.getPaths());
 			retryAfterOnEveryWait(openApi);
+			anyRouteProblems(openApi);
 		};
 	}
 
@@ -149,6 +165,50 @@ class OpenApiConfiguration {
 	/** What every route behind the client filter can meet in the Redis mode (docs/api.md, "Clients, keys and limits"). */
 	static final String REDIS_DOWN = "Redis mode: Redis did not answer within its command timeout (2 s), so no "
 			+ "client limit could be decided, or a read of shared state failed; Retry-After: 5";
+
+	/**
+	 * The problems a request meets whatever its route: a request line or header block too long for the server,
+	 * answered before routing (server.MalformedRequestHandler: problem+json on every path, {@code /v1/} included,
+	 * without {@code traceId}; the connection is closed), and a method its path does not serve (405 with
+	 * {@code Allow}; under {@code /v1/} in OpenAI's envelope; 404 on the router functions' paths). Defined once in {@code components.responses}; each
+	 * operation refers to the first two, and each path to its 405 (or 404) in {@code x-other-methods}, since OpenAPI has no
+	 * place for the answer to a method a path does not have.
+	 */
+	private static void anyRouteProblems(OpenAPI openApi) {
+		String beforeRouting = "; answered before routing, in problem+json on every path (/v1/ included), without "
+				+ "traceId, and the connection is closed";
+		openApi.getComponents()
+			.addResponses(URI_TOO_LONG, problem("The request line is longer than the server accepts; send long "
+					+ "prompts with POST and a JSON body" + beforeRouting, ProblemTypes.URI_TOO_LONG))
+			.addResponses(HEADERS_TOO_LARGE, problem("The request's header block is larger than the server accepts"
+					+ beforeRouting, ProblemTypes.HEADERS_TOO_LARGE))
+			.addResponses(METHOD_NOT_ALLOWED, problem("A method this path does not serve; Allow lists those it does",
+					ProblemTypes.METHOD_NOT_ALLOWED).headers(headerMap("Allow", "The methods the path serves")))
+			.addResponses(OPENAI_METHOD_NOT_ALLOWED, JobsAndOpenAiDocs.openAiError("A method this path does not "
+					+ "serve; Allow lists those it does", ProblemTypes.METHOD_NOT_ALLOWED)
+				.addHeaderObject("Allow", responseHeader("The methods the path serves")));
+		openApi.getComponents()
+			.addResponses(OTHER_METHOD_NOT_FOUND, problem("A method this path does not serve: the path is a router "
+					+ "function (the page, its settings), which matches on the method, so no route is found",
+					ProblemTypes.NOT_FOUND));
+		for (Map.Entry<String, PathItem> path : openApi.getPaths().entrySet()) {
+			String notAllowed = path.getKey().startsWith("/v1/") ? OPENAI_METHOD_NOT_ALLOWED : METHOD_NOT_ALLOWED;
+			if (ProbesAndPageDocs.ROUTER_FUNCTIONS.contains(path.getKey())) {
+				path.getValue()
+					.addExtension(OTHER_METHODS, Map.of("404", Map.of("$ref", RESPONSES + OTHER_METHOD_NOT_FOUND)));
+			}
+			else {
+				path.getValue().addExtension(OTHER_METHODS, Map.of("405", Map.of("$ref", RESPONSES + notAllowed)));
+			}
+			for (Operation operation : path.getValue().readOperations()) {
+				if (operation.getResponses() != null) {
+					operation.getResponses()
+						.addApiResponse("414", new ApiResponse().$ref(RESPONSES + URI_TOO_LONG))
+						.addApiResponse("431", new ApiResponse().$ref(RESPONSES + HEADERS_TOO_LARGE));
+				}
+			}
+		}
+	}
 
 	/**
 	 * Every 429 and 503 problem the API makes carries {@code Retry-After} (ProblemRenderer writes it from the

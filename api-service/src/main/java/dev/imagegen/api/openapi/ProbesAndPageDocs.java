@@ -2,6 +2,7 @@ package dev.imagegen.api.openapi;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.PathItem;
@@ -32,6 +33,9 @@ final class ProbesAndPageDocs {
 
 	/** Actuator's own media type, answered when the request does not ask for {@code application/json}. */
 	private static final String ACTUATOR_JSON = "application/vnd.spring-boot.actuator.v3+json";
+
+	/** The paths served by router functions, which answer another method with 404, not 405. */
+	static final Set<String> ROUTER_FUNCTIONS = Set.of("/", "/page-config.json");
 
 	private ProbesAndPageDocs() {
 	}

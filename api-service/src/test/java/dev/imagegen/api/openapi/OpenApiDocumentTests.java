@@ -51,7 +51,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * documents (never an undocumented 404, never 405), every route the app's handler mappings serve is
  * documented (controllers, router functions and the probes, whoever added them), the probes and the page answer
  * the bodies they document, the Redis mode's problems and {@code Retry-After} are listed wherever they can be
- * met, every problem type the document names is a {@link ProblemTypes} constant, and the interactive page at
+ * met, every problem type the document names is a {@link ProblemTypes} constant and every constant is documented
+ * for a route (the answers of any route, 405, 414 and 431, checked against the app), and the interactive page at
  * {@code /docs} is served with its scripts from the bundled webjar.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
@@ -521,13 +522,96 @@ class OpenApiDocumentTests {
 	}
 
 	@Test
-	void everyDocumentedProblemTypeExistsInCode() throws IllegalAccessException {
-		Set<String> known = new HashSet<>();
+	void everyProblemTypeOfTheCodeIsDocumentedForARoute() throws IllegalAccessException {
+		JsonNode document = document();
+		Set<String> routed = new TreeSet<>();
+		for (Map.Entry<String, JsonNode> path : document.path("paths").properties()) {
+			for (Map.Entry<String, JsonNode> member : path.getValue().properties()) {
+				if (OPERATIONS.contains(member.getKey())) {
+					member.getValue().path("responses").forEach((response) -> typesOf(document, response, routed));
+				}
+				else if (member.getKey().equals("x-other-methods")) {
+					member.getValue().forEach((response) -> typesOf(document, response, routed));
+				}
+			}
+		}
+		assertThat(routed).containsAll(knownProblemTypes());
+	}
+
+	@Test
+	void theProblemsOfAnyRouteAnswerAsDocumented() {
+		JsonNode document = document();
+		JsonNode paths = document.path("paths");
+		int walked = 0;
+		for (Map.Entry<String, JsonNode> path : paths.properties()) {
+			if (path.getValue().has("patch")) {
+				continue;
+			}
+			String concrete = path.getKey().replaceAll("\\{[^}]+}", "openapi-probe");
+			EntityExchangeResult<byte[]> result = this.client.method(HttpMethod.PATCH).uri(concrete).exchange()
+				.expectBody().returnResult();
+			String what = "PATCH " + path.getKey() + " answered " + result.getStatus().value();
+			JsonNode others = path.getValue().path("x-other-methods");
+			assertThat(others.propertyNames()).as(what).containsExactly(Integer.toString(result.getStatus().value()));
+			if (result.getStatus().value() == 405) {
+				assertThat(result.getResponseHeaders().getAllow()).as(what).isNotEmpty();
+			}
+			Set<String> documented = new TreeSet<>();
+			typesOf(document, others.path(Integer.toString(result.getStatus().value())), documented);
+			assertThat(documented).as(what).containsExactly(answeredType(path.getKey(), result));
+			walked++;
+		}
+		assertThat(walked).isGreaterThanOrEqualTo(10);
+		// Before routing: problem+json even under /v1/.
+		expectBeforeRouting(document, "/v1/images/generations", "post", 414, ProblemTypes.URI_TOO_LONG,
+				this.client.post().uri("/v1/images/generations?q=" + "a".repeat(70_000)));
+		expectBeforeRouting(document, "/generate", "get", 431, ProblemTypes.HEADERS_TOO_LARGE,
+				this.client.get().uri("/generate?prompt=fox").header("X-Padding", "a".repeat(20_000)));
+	}
+
+	private static void expectBeforeRouting(JsonNode document, String path, String method, int status, String type,
+			WebTestClient.RequestHeadersSpec<?> request) {
+		EntityExchangeResult<byte[]> result = request.exchange().expectBody().returnResult();
+		assertThat(result.getStatus().value()).as(path).isEqualTo(status);
+		assertThat(JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8)).path("type").asString())
+			.as(path).isEqualTo(type);
+		Set<String> documented = new TreeSet<>();
+		typesOf(document, document.path("paths").path(path).path(method).path("responses").path(Integer.toString(status)),
+				documented);
+		assertThat(documented).as(method + " " + path).containsExactly(type);
+	}
+
+	/** The type of an error answer: the problem's, or under /v1/ the envelope's code read back as one. */
+	private static String answeredType(String path, EntityExchangeResult<byte[]> result) {
+		JsonNode body = JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8));
+		return path.startsWith("/v1/") ? ProblemTypes.BASE + body.path("error").path("code").asString().replace('_', '-')
+				: body.path("type").asString();
+	}
+
+	/** The types a response (or the response it refers to) lists, OpenAI codes read back as problem types. */
+	private static void typesOf(JsonNode document, JsonNode response, Set<String> into) {
+		JsonNode resolved = response.has("$ref") ? document.at(response.path("$ref").asString().substring(1)) : response;
+		assertThat(resolved.isMissingNode()).as(response.toString() + " resolves").isFalse();
+		resolved.path("x-problem-types").forEach((type) -> into.add(type.asString()));
+		resolved.path("x-openai-error-codes")
+			.forEach((code) -> into.add(ProblemTypes.BASE + code.asString().replace('_', '-')));
+	}
+
+	private static Set<String> knownProblemTypes() throws IllegalAccessException {
+		Set<String> known = new TreeSet<>();
 		for (Field field : ProblemTypes.class.getFields()) {
-			if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+			if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class
+					&& !field.getName().equals("BASE")) {
 				known.add((String) field.get(null));
 			}
 		}
+		assertThat(known).hasSizeGreaterThanOrEqualTo(20);
+		return known;
+	}
+
+	@Test
+	void everyDocumentedProblemTypeExistsInCode() throws IllegalAccessException {
+		Set<String> known = knownProblemTypes();
 		String text = document().toString();
 		Matcher matcher = PROBLEM_TYPE.matcher(text);
 		Set<String> documented = new TreeSet<>();
