@@ -32,8 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Walks the worker's {@code /openapi.json} against the running worker: every documented operation answers with
  * a status it documents (never 405 or an undocumented 404), every route of the handler mappings is documented
  * (the probes {@code /livez} and {@code /readyz} included, and their bodies as documented), every documented
- * problem type is a {@link Problem}, and {@code /docs} serves Swagger UI from the bundled
- * webjar (no token needed: only {@code /generate} is guarded).
+ * problem type is a {@link Problem} and every {@link Problem} a route can answer is documented, and {@code /docs}
+ * serves Swagger UI from the bundled webjar (no token needed: only {@code /generate} is guarded).
  */
 class OpenApiDocumentTests extends NoBrowserWorker {
 
@@ -172,6 +172,29 @@ class OpenApiDocumentTests extends NoBrowserWorker {
 		Set<String> documented = new HashSet<>();
 		schema.path("properties").propertyNames().forEach(documented::add);
 		assertThat(documented).as(what).containsAll(body.propertyNames());
+	}
+
+	/**
+	 * The reverse of {@link #everyDocumentedProblemTypeExistsInCode()}: every {@link Problem} an HTTP route can answer
+	 * is listed by a response. {@code worker-unavailable} is no HTTP answer: the Redis mode writes it only into a
+	 * work-stream entry's result, for the API to pass on (docs/worker-api.md, "Redis mode").
+	 */
+	@Test
+	void everyProblemOfTheCodeIsDocumentedForARoute() throws Exception {
+		Set<String> routed = new TreeSet<>();
+		for (Map.Entry<String, JsonNode> path : document().path("paths").properties()) {
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				if (OPERATIONS.contains(operation.getKey())) {
+					operation.getValue().path("responses").forEach((response) -> response.path("x-problem-types")
+						.forEach((type) -> routed.add(type.asString())));
+				}
+			}
+		}
+		for (Problem problem : Problem.values()) {
+			if (problem != Problem.WORKER_UNAVAILABLE) {
+				assertThat(routed).as(problem.name()).contains(problem.type().toString());
+			}
+		}
 	}
 
 	@Test
