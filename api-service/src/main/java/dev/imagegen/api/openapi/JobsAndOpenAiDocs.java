@@ -168,7 +168,8 @@ final class JobsAndOpenAiDocs {
 						ProblemTypes.INTERNAL_ERROR))
 				.addApiResponse("504", problem("The job failed: the worker did not answer within WORKER_TIMEOUT, or "
 						+ "in the Redis mode no worker finished it before its deadline (a worker's own "
-						+ "deadline-exceeded is passed on)", ProblemTypes.WORKER_TIMEOUT, ProblemTypes.DEADLINE_EXCEEDED));
+						+ "deadline-exceeded is passed on)", ProblemTypes.WORKER_TIMEOUT,
+						ProblemTypes.DEADLINE_EXCEEDED));
 		}
 	}
 

@@ -54,6 +54,10 @@ class OpenApiConfiguration {
 
 	static final String RETRY_AFTER = "Retry-After";
 
+	/** What every route behind the client filter meets when Redis fails (docs/api.md, "Clients, keys and limits"). */
+	static final String REDIS_DOWN = "Redis mode: Redis did not answer within its command timeout (2 s), so no "
+			+ "client limit could be decided, or a read of shared state failed; Retry-After: 5";
+
 	private static final String RESPONSES = "#/components/responses/";
 
 	private static final String URI_TOO_LONG = "UriTooLong";
@@ -162,17 +166,14 @@ class OpenApiConfiguration {
 			.addApiResponse("503", problem(REDIS_DOWN, ProblemTypes.QUEUE_UNAVAILABLE));
 	}
 
-	/** What every route behind the client filter can meet in the Redis mode (docs/api.md, "Clients, keys and limits"). */
-	static final String REDIS_DOWN = "Redis mode: Redis did not answer within its command timeout (2 s), so no "
-			+ "client limit could be decided, or a read of shared state failed; Retry-After: 5";
-
 	/**
 	 * The problems a request meets whatever its route: a request line or header block too long for the server,
 	 * answered before routing (server.MalformedRequestHandler: problem+json on every path, {@code /v1/} included,
 	 * without {@code traceId}; the connection is closed), and a method its path does not serve (405 with
-	 * {@code Allow}; under {@code /v1/} in OpenAI's envelope; 404 on the router functions' paths). Defined once in {@code components.responses}; each
-	 * operation refers to the first two, and each path to its 405 (or 404) in {@code x-other-methods}, since OpenAPI has no
-	 * place for the answer to a method a path does not have.
+	 * {@code Allow}; under {@code /v1/} in OpenAI's envelope; 404 on the router functions' paths, which match on the
+	 * method). Defined once in {@code components.responses}; each operation refers to the first two, and each path
+	 * to its answer for other methods in {@code x-other-methods}, since OpenAPI has no place for the answer to a
+	 * method a path does not have.
 	 */
 	private static void anyRouteProblems(OpenAPI openApi) {
 		String beforeRouting = "; answered before routing, in problem+json on every path (/v1/ included), without "
@@ -186,8 +187,7 @@ class OpenApiConfiguration {
 					ProblemTypes.METHOD_NOT_ALLOWED).headers(headerMap("Allow", "The methods the path serves")))
 			.addResponses(OPENAI_METHOD_NOT_ALLOWED, JobsAndOpenAiDocs.openAiError("A method this path does not "
 					+ "serve; Allow lists those it does", ProblemTypes.METHOD_NOT_ALLOWED)
-				.addHeaderObject("Allow", responseHeader("The methods the path serves")));
-		openApi.getComponents()
+				.addHeaderObject("Allow", responseHeader("The methods the path serves")))
 			.addResponses(OTHER_METHOD_NOT_FOUND, problem("A method this path does not serve: the path is a router "
 					+ "function (the page, its settings), which matches on the method, so no route is found",
 					ProblemTypes.NOT_FOUND));

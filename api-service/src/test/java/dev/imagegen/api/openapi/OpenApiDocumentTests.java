@@ -576,21 +576,24 @@ class OpenApiDocumentTests {
 		assertThat(JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8)).path("type").asString())
 			.as(path).isEqualTo(type);
 		Set<String> documented = new TreeSet<>();
-		typesOf(document, document.path("paths").path(path).path(method).path("responses").path(Integer.toString(status)),
-				documented);
+		JsonNode operation = document.path("paths").path(path).path(method);
+		typesOf(document, operation.path("responses").path(Integer.toString(status)), documented);
 		assertThat(documented).as(method + " " + path).containsExactly(type);
 	}
 
 	/** The type of an error answer: the problem's, or under /v1/ the envelope's code read back as one. */
 	private static String answeredType(String path, EntityExchangeResult<byte[]> result) {
 		JsonNode body = JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8));
-		return path.startsWith("/v1/") ? ProblemTypes.BASE + body.path("error").path("code").asString().replace('_', '-')
-				: body.path("type").asString();
+		if (path.startsWith("/v1/")) {
+			return ProblemTypes.BASE + body.path("error").path("code").asString().replace('_', '-');
+		}
+		return body.path("type").asString();
 	}
 
 	/** The types a response (or the response it refers to) lists, OpenAI codes read back as problem types. */
 	private static void typesOf(JsonNode document, JsonNode response, Set<String> into) {
-		JsonNode resolved = response.has("$ref") ? document.at(response.path("$ref").asString().substring(1)) : response;
+		JsonNode resolved = response.has("$ref") ? document.at(response.path("$ref").asString().substring(1))
+				: response;
 		assertThat(resolved.isMissingNode()).as(response.toString() + " resolves").isFalse();
 		resolved.path("x-problem-types").forEach((type) -> into.add(type.asString()));
 		resolved.path("x-openai-error-codes")
