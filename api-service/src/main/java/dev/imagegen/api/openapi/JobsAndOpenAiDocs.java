@@ -51,6 +51,14 @@ final class JobsAndOpenAiDocs {
 
 	private static final String IMAGE_NOTE = "With the headers of /generate";
 
+	private static final String STREAM_ERROR_REF = "#/components/schemas/JobStreamError";
+
+	/** The stream's one error frame (JobsController#events); docs/api.md, "Jobs in the Redis mode". */
+	private static final String STREAM_ERROR = "An open stream whose shared store (Redis) fails after the first event "
+			+ "ends with one frame 'event: error', 'retry: 5000' (the problem's Retry-After in ms) and data the "
+			+ "problem as JSON (type ending in queue-unavailable, title, status 503, detail, instance); reconnect "
+			+ "after that delay.";
+
 	private JobsAndOpenAiDocs() {
 	}
 
@@ -105,8 +113,11 @@ final class JobsAndOpenAiDocs {
 				.addApiResponse("429", problem("Client limits: generations or requests per minute, or concurrency; "
 						+ "see Retry-After", ProblemTypes.RATE_LIMITED, ProblemTypes.TOO_MANY_CONCURRENT))
 				.addApiResponse("500", problem("An unexpected failure in the API", ProblemTypes.INTERNAL_ERROR))
-				.addApiResponse("503", problem("MAX_JOBS jobs are held (Retry-After: 30), or no worker is configured",
-						ProblemTypes.TOO_MANY_JOBS, ProblemTypes.WORKER_NOT_CONFIGURED)));
+				.addApiResponse("503", problem("MAX_JOBS jobs are held (Retry-After: 30), no worker is configured "
+						+ "(Retry-After: 60), or in the Redis mode Redis did not answer for the client limits or the "
+						+ "job's store (Retry-After: 5); no job was made. A full shared queue or a missed deadline "
+						+ "fails the job, not this request", ProblemTypes.TOO_MANY_JOBS,
+						ProblemTypes.WORKER_NOT_CONFIGURED, ProblemTypes.QUEUE_UNAVAILABLE)));
 		}
 		PathItem job = paths.get("/jobs/{id}");
 		if (job != null && job.getGet() != null) {
@@ -123,12 +134,19 @@ final class JobsAndOpenAiDocs {
 			Operation get = jobOperation(events.getGet(), "The job's states as server-sent events");
 			get.description("The current state at once, then one event named job (data: the job's JSON) per "
 					+ "change; ends after the terminal state. A comment line keeps an idle stream open. "
-					+ "Disconnecting never cancels the job.");
+					+ "Disconnecting never cancels the job. A failure before the first event is this route's "
+					+ "problem answer (404, or 503 queue-unavailable in the Redis mode). " + STREAM_ERROR);
+			Map<String, Object> frames = new LinkedHashMap<>();
+			frames.put("job", Map.of("$ref", JOB_REF));
+			frames.put("error", Map.of("$ref", STREAM_ERROR_REF));
+			MediaType stream = new MediaType().schema(new StringSchema().description("Server-sent events: "
+					+ "'event: job' frames whose data is a Job, then, only if the shared store fails, one "
+					+ "'event: error' frame whose data is a JobStreamError; x-sse-events names each frame's data"));
+			stream.addExtension("x-sse-events", frames);
 			get.getResponses()
-				.addApiResponse("200", new ApiResponse().description("event: job, data: the job (schema Job)")
-					.content(new Content().addMediaType("text/event-stream",
-							new MediaType().schema(new StringSchema().description(
-									"Server-sent events; each data line is a Job")))));
+				.addApiResponse("200", new ApiResponse().description("event: job, data: the job (schema Job); "
+						+ "event: error, data: the problem (schema JobStreamError)")
+					.content(new Content().addMediaType("text/event-stream", stream)));
 		}
 		PathItem image = paths.get("/jobs/{id}/image");
 		if (image != null && image.getGet() != null) {
@@ -137,14 +155,21 @@ final class JobsAndOpenAiDocs {
 				.addApiResponse("200", imageResponse(IMAGE_NOTE + " (X-Seed, ETag with a fixed seed, X-Cache, "
 						+ "Content-Disposition, Cache-Control)"))
 				.addApiResponse("409", problem("The job is queued or running (Retry-After: 2), or was cancelled",
-						ProblemTypes.JOB_NOT_FINISHED, ProblemTypes.JOB_CANCELLED))
+						ProblemTypes.JOB_NOT_FINISHED, ProblemTypes.JOB_CANCELLED)
+					.headers(headers(OpenApiConfiguration.RETRY_AFTER, "2, while the job is queued or running")))
 				.addApiResponse("502", problem("The job failed: its own problem, as /generate would have answered",
 						ProblemTypes.BAD_WORKER_RESPONSE, ProblemTypes.WORKER_AUTH_FAILED))
-				.addApiResponse("503", problem("The job failed: its own problem (a worker's queue-full, "
-						+ "upstream-rate-limited, … passed on with its own type); see Retry-After",
-						ProblemTypes.WORKER_UNAVAILABLE))
-				.addApiResponse("504", problem("The job failed: the worker did not answer within WORKER_TIMEOUT",
-						ProblemTypes.WORKER_TIMEOUT));
+				.addApiResponse("503", problem("The job failed with its own problem: no worker reachable (in the "
+						+ "Redis mode: none live, or its replica stopped before the job reached the shared queue), the "
+						+ "shared queue full, Redis unreachable, no memory left to keep its image, or a worker's 503 "
+						+ "(queue-full, upstream-rate-limited, …) passed on with its own type; or, in the Redis mode, "
+						+ "Redis did not answer for this request (queue-unavailable); see Retry-After",
+						ProblemTypes.WORKER_UNAVAILABLE, ProblemTypes.QUEUE_FULL, ProblemTypes.QUEUE_UNAVAILABLE,
+						ProblemTypes.INTERNAL_ERROR))
+				.addApiResponse("504", problem("The job failed: the worker did not answer within WORKER_TIMEOUT, or "
+						+ "in the Redis mode no worker finished it before its deadline (a worker's own "
+						+ "deadline-exceeded is passed on)", ProblemTypes.WORKER_TIMEOUT,
+						ProblemTypes.DEADLINE_EXCEEDED));
 		}
 	}
 
@@ -181,10 +206,14 @@ final class JobsAndOpenAiDocs {
 						+ "token; a worker's 502 code is passed on", ProblemTypes.BAD_WORKER_RESPONSE,
 						ProblemTypes.WORKER_AUTH_FAILED))
 				.addApiResponse("503", openAiError("No worker configured or reachable, or a worker's 503 (queue_full, "
-						+ "no_session, shutting_down); see Retry-After", ProblemTypes.WORKER_NOT_CONFIGURED,
-						ProblemTypes.WORKER_UNAVAILABLE))
-				.addApiResponse("504", openAiError("The worker did not answer within WORKER_TIMEOUT",
-						ProblemTypes.WORKER_TIMEOUT));
+						+ "no_session, shutting_down); no memory left to keep an image for its URL; in the Redis mode "
+						+ "also Redis unreachable (for the client limits, the queue or the URL's image), the shared "
+						+ "queue full or no live worker; see Retry-After", ProblemTypes.WORKER_NOT_CONFIGURED,
+						ProblemTypes.WORKER_UNAVAILABLE, ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL,
+						ProblemTypes.INTERNAL_ERROR))
+				.addApiResponse("504", openAiError("The worker did not answer within WORKER_TIMEOUT; in the Redis "
+						+ "mode no worker finished within it (a worker's deadline_exceeded is passed on)",
+						ProblemTypes.WORKER_TIMEOUT, ProblemTypes.DEADLINE_EXCEEDED));
 			post.setResponses(responses);
 		}
 		PathItem image = paths.get("/v1/images/{name}");
@@ -255,6 +284,16 @@ final class JobsAndOpenAiDocs {
 				.description("The problem, only once failed"));
 	}
 
+	/** The data of the event stream's {@code error} frame: the problem, without request or trace id. */
+	static Schema<?> streamErrorSchema() {
+		return new ObjectSchema().description(STREAM_ERROR)
+			.addProperty("type", new StringSchema().format("uri"))
+			.addProperty("title", new StringSchema())
+			.addProperty("status", new IntegerSchema())
+			.addProperty("detail", new StringSchema())
+			.addProperty("instance", new StringSchema().description("/jobs/{id}/events"));
+	}
+
 	/** OpenAI's error envelope, the body of every error under {@code /v1/}. */
 	static Schema<?> openAiErrorSchema() {
 		return new ObjectSchema().description("OpenAI's error envelope (docs/api.md, \"OpenAI-compatible Images API\")")
@@ -280,7 +319,8 @@ final class JobsAndOpenAiDocs {
 					ProblemTypes.JOB_NOT_FOUND))
 			.addApiResponse("429", problem("The client's requests per minute; see Retry-After",
 					ProblemTypes.RATE_LIMITED))
-			.addApiResponse("500", problem("An unexpected failure in the API", ProblemTypes.INTERNAL_ERROR)));
+			.addApiResponse("500", problem("An unexpected failure in the API", ProblemTypes.INTERNAL_ERROR))
+			.addApiResponse("503", problem(OpenApiConfiguration.REDIS_DOWN, ProblemTypes.QUEUE_UNAVAILABLE)));
 		return operation;
 	}
 
@@ -306,7 +346,10 @@ final class JobsAndOpenAiDocs {
 				.addMediaType("image/jpeg", new MediaType().schema(new BinarySchema())));
 	}
 
-	/** 401 (when the route takes a key) and 429, which the client filter answers before any route. */
+	/**
+	 * 401 (when the route takes a key), 429 and, in the Redis mode, 503 queue_unavailable, which the client filter
+	 * answers before any route (a route that meets more 503s replaces the 503 afterwards).
+	 */
 	private static void openAiCommonErrors(ApiResponses responses, boolean keyed) {
 		if (keyed) {
 			responses.addApiResponse("401", openAiError("The API key is unknown, or one is required "
@@ -314,13 +357,14 @@ final class JobsAndOpenAiDocs {
 		}
 		responses.addApiResponse("429", openAiError("Client limits: generations or requests per minute, or "
 				+ "concurrency; see Retry-After", ProblemTypes.RATE_LIMITED, ProblemTypes.TOO_MANY_CONCURRENT));
+		responses.addApiResponse("503", openAiError(OpenApiConfiguration.REDIS_DOWN, ProblemTypes.QUEUE_UNAVAILABLE));
 	}
 
 	/**
 	 * An error answered in OpenAI's envelope. Its {@code code}s are derived from the {@link ProblemTypes} constants
 	 * the failure is first made into (OpenAiErrors), so they cannot drift from the code.
 	 */
-	private static ApiResponse openAiError(String description, String... types) {
+	static ApiResponse openAiError(String description, String... types) {
 		List<String> codes = new ArrayList<>();
 		for (String type : types) {
 			codes.add(ProblemTypes.shortName(type).replace('-', '_').toLowerCase(Locale.ROOT));
@@ -399,11 +443,7 @@ final class JobsAndOpenAiDocs {
 	}
 
 	private static Map<String, Header> headers(String... namesAndDescriptions) {
-		Map<String, Header> headers = new LinkedHashMap<>();
-		for (int i = 0; i < namesAndDescriptions.length; i += 2) {
-			headers.put(namesAndDescriptions[i], responseHeader(namesAndDescriptions[i + 1]));
-		}
-		return headers;
+		return OpenApiConfiguration.headerMap(namesAndDescriptions);
 	}
 
 }

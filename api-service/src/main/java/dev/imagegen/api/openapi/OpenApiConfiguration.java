@@ -1,6 +1,7 @@
 package dev.imagegen.api.openapi;
 
 import java.math.BigDecimal;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -40,12 +41,37 @@ import org.springframework.context.annotation.Configuration;
  * parameters and their rules, the request and response headers and the problem types of each route. Routes
  * it does not know (added later) keep what springdoc found. Problem types are {@link ProblemTypes}
  * constants, listed per response in {@code x-problem-types}. The jobs and OpenAI routes are described by
- * {@link JobsAndOpenAiDocs}.
+ * {@link JobsAndOpenAiDocs}; the routes springdoc does not find (the page, its settings, the probes) by
+ * {@link ProbesAndPageDocs}.
  */
 @Configuration(proxyBeanMethods = false)
 class OpenApiConfiguration {
 
 	static final String PROBLEM_JSON = "application/problem+json";
+
+	/** The extension that lists a problem response's types ({@link ProblemTypes} constants, or a worker's). */
+	static final String PROBLEM_TYPES = "x-problem-types";
+
+	static final String RETRY_AFTER = "Retry-After";
+
+	/** What every route behind the client filter meets when Redis fails (docs/api.md, "Clients, keys and limits"). */
+	static final String REDIS_DOWN = "Redis mode: Redis did not answer within its command timeout (2 s), so no "
+			+ "client limit could be decided, or a read of shared state failed; Retry-After: 5";
+
+	private static final String RESPONSES = "#/components/responses/";
+
+	private static final String URI_TOO_LONG = "UriTooLong";
+
+	private static final String HEADERS_TOO_LARGE = "HeadersTooLarge";
+
+	private static final String METHOD_NOT_ALLOWED = "MethodNotAllowed";
+
+	private static final String OPENAI_METHOD_NOT_ALLOWED = "OpenAiMethodNotAllowed";
+
+	private static final String OTHER_METHOD_NOT_FOUND = "OtherMethodNotFound";
+
+	/** The answer a path gives to the methods it does not serve, by status (OpenAPI has no place for it). */
+	private static final String OTHER_METHODS = "x-other-methods";
 
 	@Bean
 	OpenAPI imagegenOpenApi() {
@@ -74,6 +100,7 @@ class OpenApiConfiguration {
 			openApi.getComponents()
 				.addSchemas("Problem", problemSchema())
 				.addSchemas("Job", JobsAndOpenAiDocs.jobSchema())
+				.addSchemas("JobStreamError", JobsAndOpenAiDocs.streamErrorSchema())
 				.addSchemas("OpenAiError", JobsAndOpenAiDocs.openAiErrorSchema());
 			PathItem generate = openApi.getPaths().get("/generate");
 			if (generate != null) {
@@ -84,6 +111,7 @@ class OpenApiConfiguration {
 				if (generate.getHead() != null) {
 					describeGenerate(generate.getHead(),
 							"Validate and read the headers of a generation without generating", maxPrompt, true);
+					withoutGenerating(generate.getHead());
 				}
 				if (generate.getPost() != null) {
 					Operation post = generate.getPost();
@@ -118,7 +146,90 @@ class OpenApiConfiguration {
 						.addApiResponse("503", new ApiResponse().description("DOWN: no worker usable, or Redis unreachable")
 							.content(json(new ObjectSchema()))));
 			}
+			ProbesAndPageDocs.describe(openApi.getPaths());
+			retryAfterOnEveryWait(openApi);
+			anyRouteProblems(openApi);
 		};
+	}
+
+	/**
+	 * {@code HEAD /generate} never generates (GenerateController): it meets no worker, no generation gate and no
+	 * shared queue, so its answers are those of validation, the request rate and, in the Redis mode, the shared
+	 * client limiter failing (the cache lookup falls back to a miss when Redis fails).
+	 */
+	private static void withoutGenerating(Operation head) {
+		ApiResponses responses = head.getResponses();
+		responses.remove("502");
+		responses.remove("504");
+		responses.addApiResponse("429", problem("The client's requests per minute; see Retry-After",
+				ProblemTypes.RATE_LIMITED))
+			.addApiResponse("503", problem(REDIS_DOWN, ProblemTypes.QUEUE_UNAVAILABLE));
+	}
+
+	/**
+	 * The problems a request meets whatever its route: a request line or header block too long for the server,
+	 * answered before routing (server.MalformedRequestHandler: problem+json on every path, {@code /v1/} included,
+	 * without {@code traceId}; the connection is closed), and a method its path does not serve (405 with
+	 * {@code Allow}; under {@code /v1/} in OpenAI's envelope; 404 on the router functions' paths, which match on the
+	 * method). Defined once in {@code components.responses}; each operation refers to the first two, and each path
+	 * to its answer for other methods in {@code x-other-methods}, since OpenAPI has no place for the answer to a
+	 * method a path does not have.
+	 */
+	private static void anyRouteProblems(OpenAPI openApi) {
+		String beforeRouting = "; answered before routing, in problem+json on every path (/v1/ included), without "
+				+ "traceId, and the connection is closed";
+		openApi.getComponents()
+			.addResponses(URI_TOO_LONG, problem("The request line is longer than the server accepts; send long "
+					+ "prompts with POST and a JSON body" + beforeRouting, ProblemTypes.URI_TOO_LONG))
+			.addResponses(HEADERS_TOO_LARGE, problem("The request's header block is larger than the server accepts"
+					+ beforeRouting, ProblemTypes.HEADERS_TOO_LARGE))
+			.addResponses(METHOD_NOT_ALLOWED, problem("A method this path does not serve; Allow lists those it does",
+					ProblemTypes.METHOD_NOT_ALLOWED).headers(headerMap("Allow", "The methods the path serves")))
+			.addResponses(OPENAI_METHOD_NOT_ALLOWED, JobsAndOpenAiDocs.openAiError("A method this path does not "
+					+ "serve; Allow lists those it does", ProblemTypes.METHOD_NOT_ALLOWED)
+				.addHeaderObject("Allow", responseHeader("The methods the path serves")))
+			.addResponses(OTHER_METHOD_NOT_FOUND, problem("A method this path does not serve: the path is a router "
+					+ "function (the page, its settings), which matches on the method, so no route is found",
+					ProblemTypes.NOT_FOUND));
+		for (Map.Entry<String, PathItem> path : openApi.getPaths().entrySet()) {
+			String notAllowed = path.getKey().startsWith("/v1/") ? OPENAI_METHOD_NOT_ALLOWED : METHOD_NOT_ALLOWED;
+			if (ProbesAndPageDocs.ROUTER_FUNCTIONS.contains(path.getKey())) {
+				path.getValue()
+					.addExtension(OTHER_METHODS, Map.of("404", Map.of("$ref", RESPONSES + OTHER_METHOD_NOT_FOUND)));
+			}
+			else {
+				path.getValue().addExtension(OTHER_METHODS, Map.of("405", Map.of("$ref", RESPONSES + notAllowed)));
+			}
+			for (Operation operation : path.getValue().readOperations()) {
+				if (operation.getResponses() != null) {
+					operation.getResponses()
+						.addApiResponse("414", new ApiResponse().$ref(RESPONSES + URI_TOO_LONG))
+						.addApiResponse("431", new ApiResponse().$ref(RESPONSES + HEADERS_TOO_LARGE));
+				}
+			}
+		}
+	}
+
+	/**
+	 * Every 429 and 503 problem the API makes carries {@code Retry-After} (ProblemRenderer writes it from the
+	 * problem; a worker's 503 passed on without one gets the API's default), so the header is added to all of them
+	 * here rather than remembered route by route. The OpenAI envelopes declare it themselves.
+	 */
+	private static void retryAfterOnEveryWait(OpenAPI openApi) {
+		for (PathItem item : openApi.getPaths().values()) {
+			for (Operation operation : item.readOperations()) {
+				if (operation.getResponses() == null) {
+					continue;
+				}
+				for (String status : List.of("429", "503")) {
+					ApiResponse response = operation.getResponses().get(status);
+					if (response != null && response.getExtensions() != null
+							&& response.getExtensions().containsKey(PROBLEM_TYPES)) {
+						response.addHeaderObject(RETRY_AFTER, responseHeader("Seconds to wait before asking again"));
+					}
+				}
+			}
+		}
 	}
 
 	private static void describeGenerate(Operation operation, String summary, int maxPrompt, boolean query) {
@@ -206,7 +317,7 @@ class OpenApiConfiguration {
 		ApiResponse response = new ApiResponse().description(description + " (" + String.join(", ", types) + ")")
 			.content(new Content().addMediaType(PROBLEM_JSON,
 					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
-		response.addExtension("x-problem-types", List.of(types));
+		response.addExtension(PROBLEM_TYPES, List.of(types));
 		return response;
 	}
 
@@ -225,6 +336,19 @@ class OpenApiConfiguration {
 
 	static Header responseHeader(String description) {
 		return new Header().description(description).schema(new StringSchema());
+	}
+
+	/**
+	 * Response headers in the order given.
+	 * @param namesAndDescriptions name, description, name, description, …
+	 * @return the headers
+	 */
+	static Map<String, Header> headerMap(String... namesAndDescriptions) {
+		Map<String, Header> headers = new LinkedHashMap<>();
+		for (int i = 0; i < namesAndDescriptions.length; i += 2) {
+			headers.put(namesAndDescriptions[i], responseHeader(namesAndDescriptions[i + 1]));
+		}
+		return headers;
 	}
 
 	static Schema<?> enumSchema(String defaultValue, String... values) {

@@ -38,7 +38,7 @@ import org.springframework.context.annotation.Configuration;
  * The worker API's OpenAPI 3.1 document ({@code /openapi.json}, page at {@code /docs}). springdoc finds the
  * routes; the generate controller reads its body itself (so that every field error is a problem,
  * docs/worker-api.md), so this customizer adds the body, the headers and the problem types of each response
- * ({@link Problem} values, listed in {@code x-problem-types}).
+ * ({@link Problem} values, listed in {@code x-problem-types}), and the probes, which springdoc does not find.
  */
 @Configuration(proxyBeanMethods = false)
 class OpenApiConfiguration {
@@ -84,7 +84,45 @@ class OpenApiConfiguration {
 						.addApiResponse("503", new ApiResponse().description("DOWN: no session can serve")
 							.content(json(new ObjectSchema()))));
 			}
+			describeProbes(openApi);
 		};
+	}
+
+	/**
+	 * {@code /livez} and {@code /readyz}: actuator's liveness and readiness health groups served as additional
+	 * paths on the main port (application.yml; docs/worker-api.md, "Actuator and metrics"), which springdoc does not
+	 * see. Their bodies are actuator's: a status and the group's members, never details.
+	 */
+	private static void describeProbes(OpenAPI openApi) {
+		openApi.getPaths().addPathItem("/livez", new PathItem().get(probe("Liveness probe",
+				"Actuator's liveness group (livenessState only): the process, never Perchance or the browser.",
+				"livenessState", "DOWN")));
+		openApi.getPaths().addPathItem("/readyz", new PathItem().get(probe("Readiness probe",
+				"Actuator's readiness group: UP once at least one browser session is ready (browserSessions), "
+						+ "OUT_OF_SERVICE before that, after every session failed, and while the worker refuses "
+						+ "traffic (shutting down); Redis down never fails it.",
+				"readinessState, browserSessions", "OUT_OF_SERVICE")));
+	}
+
+	/**
+	 * @param members the group's members
+	 * @param notOk the status the group has when it is not UP (503)
+	 */
+	private static Operation probe(String summary, String description, String members, String notOk) {
+		Schema<?> body = new ObjectSchema().description("Actuator's health of the group")
+			.addRequiredItem("status")
+			.addProperty("status", new StringSchema()._enum(List.of("UP", notOk)))
+			.addProperty("components", new ObjectSchema().description("Each member's status: " + members)
+				.additionalProperties(new ObjectSchema().addProperty("status", new StringSchema())));
+		// Actuator's own media type unless the request asks for application/json.
+		Content content = new Content()
+			.addMediaType("application/vnd.spring-boot.actuator.v3+json", new MediaType().schema(body))
+			.addMediaType("application/json", new MediaType().schema(body));
+		return new Operation().summary(summary)
+			.description(description + " Needs no token.")
+			.tags(List.of("probes"))
+			.responses(new ApiResponses().addApiResponse("200", new ApiResponse().description("UP").content(content))
+				.addApiResponse("503", new ApiResponse().description(notOk).content(content)));
 	}
 
 	/** The problem body; springdoc drops schemas set on the OpenAPI bean, so the customizer adds it. */

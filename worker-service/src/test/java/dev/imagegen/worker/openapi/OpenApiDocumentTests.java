@@ -22,16 +22,18 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.ApplicationContext;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.function.support.RouterFunctionMapping;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
-import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Walks the worker's {@code /openapi.json} against the running worker: every documented operation answers with
- * a status it documents (never 405 or an undocumented 404), every route of the handler mappings is documented,
- * every documented problem type is a {@link Problem}, and {@code /docs} serves Swagger UI from the bundled
- * webjar (no token needed: only {@code /generate} is guarded).
+ * a status it documents (never 405 or an undocumented 404), every route of the handler mappings is documented
+ * (the probes {@code /livez} and {@code /readyz} included, and their bodies as documented), every documented
+ * problem type is a {@link Problem} and every {@link Problem} a route can answer is documented, and {@code /docs}
+ * serves Swagger UI from the bundled webjar (no token needed: only {@code /generate} is guarded).
  */
 class OpenApiDocumentTests extends NoBrowserWorker {
 
@@ -101,21 +103,30 @@ class OpenApiDocumentTests extends NoBrowserWorker {
 		assertThat(walked).isGreaterThanOrEqualTo(2);
 	}
 
+	/**
+	 * The routes of every {@link RequestMappingInfoHandlerMapping}: controllers and actuator's endpoints, the probes
+	 * among them. Not the worker API: springdoc's own routes, the servlet container's error page and
+	 * {@code /actuator/**}, Spring Boot's management endpoints, which MANAGEMENT_PORT moves off the main port
+	 * (docs/worker-api.md, "Actuator and metrics"). The worker has no router functions: this test reads none, so it
+	 * fails when one is added.
+	 */
 	@Test
 	void everyServedRouteIsDocumented() throws Exception {
 		JsonNode paths = document().path("paths");
+		for (RouterFunctionMapping mapping : this.context.getBeansOfType(RouterFunctionMapping.class).values()) {
+			assertThat(mapping.getRouterFunction()).as("a router function: read its routes here too").isNull();
+		}
 		Set<String> served = new TreeSet<>();
-		for (RequestMappingHandlerMapping mapping : this.context.getBeansOfType(RequestMappingHandlerMapping.class)
+		for (RequestMappingInfoHandlerMapping mapping : this.context
+			.getBeansOfType(RequestMappingInfoHandlerMapping.class)
 			.values()) {
 			for (Map.Entry<RequestMappingInfo, HandlerMethod> entry : mapping.getHandlerMethods().entrySet()) {
-				String owner = entry.getValue().getBeanType().getName();
-				if (owner.startsWith("org.springdoc.") || owner.startsWith("org.springframework.")) {
+				if (entry.getValue().getBeanType().getName().startsWith("org.springdoc.")) {
 					continue;
 				}
 				Set<RequestMethod> methods = entry.getKey().getMethodsCondition().getMethods();
 				for (String pattern : entry.getKey().getPatternValues()) {
-					if (pattern.equals("/error")) {
-						// The servlet container's error page, not a route of the worker API.
+					if (pattern.equals("/error") || pattern.equals("/actuator") || pattern.startsWith("/actuator/")) {
 						continue;
 					}
 					for (RequestMethod method : methods.isEmpty() ? Set.of(RequestMethod.GET) : methods) {
@@ -124,10 +135,65 @@ class OpenApiDocumentTests extends NoBrowserWorker {
 				}
 			}
 		}
-		assertThat(served).contains("post /generate", "get /health");
+		assertThat(served).contains("post /generate", "get /health", "get /livez", "get /readyz");
 		for (String route : served) {
 			String[] parts = route.split(" ", 2);
 			assertThat(paths.path(parts[1]).has(parts[0])).as(route + " is in /openapi.json").isTrue();
+		}
+	}
+
+	@Test
+	void theProbesAnswerTheBodiesTheyDocument() throws Exception {
+		JsonNode paths = document().path("paths");
+		// No browser here: alive, and never ready.
+		for (String accept : new String[] { null, "application/json" }) {
+			expectProbe(paths, "/livez", accept, 200, "UP", "livenessState");
+			expectProbe(paths, "/readyz", accept, 503, "OUT_OF_SERVICE", "browserSessions");
+		}
+	}
+
+	private void expectProbe(JsonNode paths, String path, String accept, int status, String health, String member)
+			throws Exception {
+		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path));
+		if (accept != null) {
+			request.header("Accept", accept);
+		}
+		HttpResponse<String> response = this.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+		String what = path + " (Accept " + accept + ")";
+		assertThat(response.statusCode()).as(what).isEqualTo(status);
+		String answered = response.headers().firstValue("Content-Type").orElse("").replaceAll(";.*", "").trim();
+		JsonNode schema = paths.path(path).path("get").path("responses").path(Integer.toString(status)).path("content")
+			.path(answered).path("schema");
+		assertThat(schema.isMissingNode()).as(what + " answered " + answered + ", which is documented").isFalse();
+		JsonNode body = JSON.readTree(response.body());
+		assertThat(body.path("status").asString()).as(what).isEqualTo(health);
+		assertThat(schema.path("properties").path("status").path("enum").toString()).as(what).contains(health);
+		assertThat(body.path("components").has(member)).as(what).isTrue();
+		Set<String> documented = new HashSet<>();
+		schema.path("properties").propertyNames().forEach(documented::add);
+		assertThat(documented).as(what).containsAll(body.propertyNames());
+	}
+
+	/**
+	 * The reverse of {@link #everyDocumentedProblemTypeExistsInCode()}: every {@link Problem} an HTTP route can answer
+	 * is listed by a response. {@code worker-unavailable} is no HTTP answer: the Redis mode writes it only into a
+	 * work-stream entry's result, for the API to pass on (docs/worker-api.md, "Redis mode").
+	 */
+	@Test
+	void everyProblemOfTheCodeIsDocumentedForARoute() throws Exception {
+		Set<String> routed = new TreeSet<>();
+		for (Map.Entry<String, JsonNode> path : document().path("paths").properties()) {
+			for (Map.Entry<String, JsonNode> operation : path.getValue().properties()) {
+				if (OPERATIONS.contains(operation.getKey())) {
+					operation.getValue().path("responses").forEach((response) -> response.path("x-problem-types")
+						.forEach((type) -> routed.add(type.asString())));
+				}
+			}
+		}
+		for (Problem problem : Problem.values()) {
+			if (problem != Problem.WORKER_UNAVAILABLE) {
+				assertThat(routed).as(problem.name()).contains(problem.type().toString());
+			}
 		}
 	}
 
