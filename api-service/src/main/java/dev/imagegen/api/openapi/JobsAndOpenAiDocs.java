@@ -157,6 +157,7 @@ final class JobsAndOpenAiDocs {
 				.addApiResponse("409", problem("The job is queued or running (Retry-After: 2), or was cancelled",
 						ProblemTypes.JOB_NOT_FINISHED, ProblemTypes.JOB_CANCELLED)
 					.headers(headers(OpenApiConfiguration.RETRY_AFTER, "2, while the job is queued or running")))
+				.addApiResponse("422", OpenApiConfiguration.upstreamRejected())
 				.addApiResponse("502", problem("The job failed: its own problem, as /generate would have answered",
 						ProblemTypes.BAD_WORKER_RESPONSE, ProblemTypes.WORKER_AUTH_FAILED))
 				.addApiResponse("503", problem("The job failed with its own problem: no worker reachable (in the "

@@ -271,6 +271,7 @@ class OpenApiConfiguration {
 					ProblemTypes.UNAUTHORIZED))
 			.addApiResponse("429", problem("Client limits: generations or requests per minute, or concurrency; see Retry-After",
 					ProblemTypes.RATE_LIMITED, ProblemTypes.TOO_MANY_CONCURRENT))
+			.addApiResponse("422", upstreamRejected())
 			.addApiResponse("500", problem("An unexpected failure in the API", ProblemTypes.INTERNAL_ERROR))
 			.addApiResponse("502", problem("The worker answered something unusable or refused the API's token; "
 					+ "a worker's 502 problem is passed on with its own type (docs/worker-api.md)",
@@ -319,6 +320,18 @@ class OpenApiConfiguration {
 					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
 		response.addExtension(PROBLEM_TYPES, List.of(types));
 		return response;
+	}
+
+	/**
+	 * The worker's {@code upstream-rejected} (Perchance answered {@code invalid_data}), passed on with its own type:
+	 * the worker's problem, listed in docs/worker-api.md, not one of the API's {@code x-problem-types}.
+	 */
+	static ApiResponse upstreamRejected() {
+		return new ApiResponse()
+			.description("Perchance rejected the request as invalid (the worker's upstream-rejected, passed on "
+					+ "with its own type; never retried: change the prompt or parameters)")
+			.content(new Content().addMediaType(PROBLEM_JSON,
+					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
 	}
 
 	static Content json(Schema<?> schema) {

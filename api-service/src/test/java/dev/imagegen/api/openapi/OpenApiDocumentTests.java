@@ -504,6 +504,17 @@ class OpenApiDocumentTests {
 			.has("Retry-After")).isTrue();
 	}
 
+	@Test
+	void aWorkersUpstreamRejectedIsDocumentedWhereItIsPassedOn() {
+		JsonNode paths = document().path("paths");
+		for (String route : new String[] { "/generate get", "/generate post", "/jobs/{id}/image get" }) {
+			String[] parts = route.split(" ");
+			JsonNode rejected = paths.path(parts[0]).path(parts[1]).path("responses").path("422");
+			assertThat(rejected.path("description").asString()).as(route).contains("upstream-rejected");
+			assertThat(rejected.path("content").has("application/problem+json")).as(route).isTrue();
+		}
+	}
+
 	/** The problem types (or, under {@code /v1/}, OpenAI error codes) a documented response lists. */
 	static Set<String> errorNames(String path, JsonNode response) {
 		Set<String> names = new TreeSet<>();
