@@ -12,25 +12,55 @@ import dev.imagegen.worker.problem.WorkerException;
  */
 final class Budget {
 
+	/** How a budget reads the time and waits: the system's, or in tests a clock moved by hand. */
+	interface Time {
+
+		/** The system's: {@link System#nanoTime()} and {@link Thread#sleep(long)}. */
+		Time SYSTEM = new Time() {
+			@Override
+			public long nanoTime() {
+				return System.nanoTime();
+			}
+
+			@Override
+			public void sleep(long millis) throws InterruptedException {
+				Thread.sleep(millis);
+			}
+		};
+
+		long nanoTime();
+
+		void sleep(long millis) throws InterruptedException;
+
+	}
+
 	private final Job job;
+
+	private final Time time;
 
 	private final long deadlineNanos;
 
-	private Budget(Job job, long deadlineNanos) {
+	private Budget(Job job, Time time, long span) {
 		this.job = job;
-		this.deadlineNanos = deadlineNanos;
+		this.time = time;
+		this.deadlineNanos = time.nanoTime() + span;
 	}
 
 	static Budget of(Job job) {
-		return new Budget(job, System.nanoTime() + job.remaining().toNanos());
+		return of(job, Time.SYSTEM);
+	}
+
+	/** A job's budget on the given time (tests: a clock that a fake upstream moves instead of taking real time). */
+	static Budget of(Job job, Time time) {
+		return new Budget(job, time, job.remaining().toNanos());
 	}
 
 	static Budget of(Duration span) {
-		return new Budget(null, System.nanoTime() + span.toNanos());
+		return new Budget(null, Time.SYSTEM, span.toNanos());
 	}
 
 	Duration remaining() {
-		return Duration.ofNanos(this.deadlineNanos - System.nanoTime());
+		return Duration.ofNanos(this.deadlineNanos - this.time.nanoTime());
 	}
 
 	/**
@@ -45,7 +75,7 @@ final class Budget {
 	}
 
 	void checkDeadline(String during) {
-		if (System.nanoTime() - this.deadlineNanos >= 0) {
+		if (this.time.nanoTime() - this.deadlineNanos >= 0) {
 			if (this.job != null) {
 				throw new WorkerException(Problem.DEADLINE_EXCEEDED, "The job's deadline passed " + during);
 			}
@@ -67,7 +97,7 @@ final class Budget {
 			checkDeadline(during);
 			try {
 				// One millisecond more, so the deadline has surely passed when it wakes (no step with ~0 ms left).
-				Thread.sleep(Math.max(0, left.toMillis() + 1));
+				this.time.sleep(Math.max(0, left.toMillis() + 1));
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -76,7 +106,7 @@ final class Budget {
 			return;
 		}
 		try {
-			Thread.sleep(wait.toMillis());
+			this.time.sleep(wait.toMillis());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 import javax.imageio.ImageIO;
 
@@ -516,7 +517,8 @@ class PerchanceClientTests {
 		this.transport.on("/api/generate", status("gen_failure"), ScriptedTransport.HANG);
 
 		WorkerException failure = catchThrowableOfType(WorkerException.class,
-				() -> this.client.generate(SPEC, Budget.of(new Job(SPEC, "req-1", Duration.ofMillis(400)))));
+				() -> this.client.generate(SPEC, Budget.of(new Job(SPEC, "req-1", Duration.ofMillis(400)),
+						this.transport.time)));
 
 		assertThat(failure).isNotNull();
 		assertThat(failure.problem()).isEqualTo(Problem.DEADLINE_EXCEEDED);
@@ -648,8 +650,14 @@ class PerchanceClientTests {
 	/** Answers by URL: the first scripted path the URL contains, in order; the last answer of a path repeats. */
 	private static final class ScriptedTransport implements Transport {
 
-		/** An answer that never comes: the call takes its whole timeout, then reports an abort, as the page's timer does. */
+		/**
+		 * An answer that never comes: the call takes its whole timeout, then reports an abort, as the page's timer does.
+		 * Its time passes on {@link #time}, which a budget made on it reads: no real waiting.
+		 */
 		static final UpstreamResponse HANG = new UpstreamResponse(-1, null, null, null, "AbortError");
+
+		/** The time of a hung call (and of the backoffs of a budget made on it), moved by hand. */
+		final ManualTime time = new ManualTime();
 
 		private final Map<String, Deque<UpstreamResponse>> script = new LinkedHashMap<>();
 
@@ -699,7 +707,8 @@ class PerchanceClientTests {
 					Deque<UpstreamResponse> answers = entry.getValue();
 					UpstreamResponse answer = (answers.size() > 1) ? answers.removeFirst() : answers.peekFirst();
 					if (answer == HANG) {
-						waitOut(timeout);
+						// One millisecond past the timeout, as the page's timer fires after it.
+						this.time.advance(timeout.plusMillis(1));
 					}
 					return answer;
 				}
@@ -707,13 +716,25 @@ class PerchanceClientTests {
 			return new UpstreamResponse(-1, null, null, null, "TypeError");
 		}
 
-		private static void waitOut(Duration timeout) {
-			try {
-				Thread.sleep(timeout.toMillis() + 1);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
+	}
+
+	/** A budget's time moved by hand: waiting moves it at once. */
+	private static final class ManualTime implements Budget.Time {
+
+		private final AtomicLong nanos = new AtomicLong();
+
+		void advance(Duration by) {
+			this.nanos.addAndGet(by.toNanos());
+		}
+
+		@Override
+		public long nanoTime() {
+			return this.nanos.get();
+		}
+
+		@Override
+		public void sleep(long millis) {
+			advance(Duration.ofMillis(millis));
 		}
 
 	}
