@@ -10,7 +10,6 @@ import java.util.Map;
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.oas.models.Paths;
-import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.media.ArraySchema;
 import io.swagger.v3.oas.models.media.BinarySchema;
 import io.swagger.v3.oas.models.media.BooleanSchema;
@@ -32,6 +31,7 @@ import dev.imagegen.api.problem.ProblemTypes;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.enumSchema;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.generateBody;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.header;
+import static dev.imagegen.api.openapi.OpenApiConfiguration.headerMap;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.json;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.problem;
 import static dev.imagegen.api.openapi.OpenApiConfiguration.responseHeader;
@@ -156,7 +156,7 @@ final class JobsAndOpenAiDocs {
 						+ "Content-Disposition, Cache-Control)"))
 				.addApiResponse("409", problem("The job is queued or running (Retry-After: 2), or was cancelled",
 						ProblemTypes.JOB_NOT_FINISHED, ProblemTypes.JOB_CANCELLED)
-					.headers(headers(OpenApiConfiguration.RETRY_AFTER, "2, while the job is queued or running")))
+					.headers(headerMap(OpenApiConfiguration.RETRY_AFTER, "2, while the job is queued or running")))
 				.addApiResponse("422", OpenApiConfiguration.upstreamRejected())
 				.addApiResponse("502", problem("The job failed: its own problem, as /generate would have answered",
 						ProblemTypes.BAD_WORKER_RESPONSE, ProblemTypes.WORKER_AUTH_FAILED))
@@ -192,7 +192,7 @@ final class JobsAndOpenAiDocs {
 						new MediaType().schema(openAiBody(maxPrompt)))));
 			ApiResponses responses = new ApiResponses()
 				.addApiResponse("200", new ApiResponse().description("The images, in the order of their seeds")
-					.headers(headers("Cache-Control", "no-store", "X-Request-Id", "The request id"))
+					.headers(headerMap("Cache-Control", "no-store", "X-Request-Id", "The request id"))
 					.content(json(imagesResponseSchema())))
 				.addApiResponse("400", openAiError("A field is unknown, repeated, of the wrong type or out of range "
 						+ "(param names the first), or the body is not one JSON object", ProblemTypes.VALIDATION_ERROR,
@@ -333,14 +333,14 @@ final class JobsAndOpenAiDocs {
 
 	private static ApiResponse jobResponse(String description) {
 		ApiResponse response = new ApiResponse().description(description)
-			.headers(headers("Location", "/jobs/{id}", "Cache-Control", "no-store", "X-Request-Id", "The request id"))
+			.headers(headerMap("Location", "/jobs/{id}", "Cache-Control", "no-store", "X-Request-Id", "The request id"))
 			.content(json(new Schema<>().$ref(JOB_REF)));
 		return response;
 	}
 
 	private static ApiResponse imageResponse(String description) {
 		return new ApiResponse().description(description)
-			.headers(headers("X-Seed", "The seed used", "X-Request-Id", "The request id", "ETag",
+			.headers(headerMap("X-Seed", "The seed used", "X-Request-Id", "The request id", "ETag",
 					"The fingerprint (a fixed seed for /jobs)", "Cache-Control", "How long the image may be kept",
 					"Content-Disposition", "inline, with a file name"))
 			.content(new Content().addMediaType("image/png", new MediaType().schema(new BinarySchema()))
@@ -371,7 +371,7 @@ final class JobsAndOpenAiDocs {
 			codes.add(ProblemTypes.shortName(type).replace('-', '_').toLowerCase(Locale.ROOT));
 		}
 		ApiResponse response = new ApiResponse().description(description + " (code " + String.join(", ", codes) + ")")
-			.headers(headers("Retry-After", "Where waiting helps (429, 503)", "X-Request-Id", "The request id"))
+			.headers(headerMap("Retry-After", "Where waiting helps (429, 503)", "X-Request-Id", "The request id"))
 			.content(json(new Schema<>().$ref(OPENAI_ERROR_REF)));
 		response.addExtension("x-openai-error-codes", codes);
 		return response;
@@ -441,10 +441,6 @@ final class JobsAndOpenAiDocs {
 
 	private static Parameter requestId() {
 		return header("X-Request-Id", "Kept when it matches [A-Za-z0-9._-]{1,64}; echoed");
-	}
-
-	private static Map<String, Header> headers(String... namesAndDescriptions) {
-		return OpenApiConfiguration.headerMap(namesAndDescriptions);
 	}
 
 }

@@ -316,10 +316,14 @@ class OpenApiConfiguration {
 
 	static ApiResponse problem(String description, String... types) {
 		ApiResponse response = new ApiResponse().description(description + " (" + String.join(", ", types) + ")")
-			.content(new Content().addMediaType(PROBLEM_JSON,
-					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
+			.content(problemContent());
 		response.addExtension(PROBLEM_TYPES, List.of(types));
 		return response;
+	}
+
+	private static Content problemContent() {
+		return new Content().addMediaType(PROBLEM_JSON,
+				new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem")));
 	}
 
 	/**
@@ -330,8 +334,7 @@ class OpenApiConfiguration {
 		return new ApiResponse()
 			.description("Perchance rejected the request as invalid (the worker's upstream-rejected, passed on "
 					+ "with its own type; never retried: change the prompt or parameters)")
-			.content(new Content().addMediaType(PROBLEM_JSON,
-					new MediaType().schema(new Schema<>().$ref("#/components/schemas/Problem"))));
+			.content(problemContent());
 	}
 
 	static Content json(Schema<?> schema) {

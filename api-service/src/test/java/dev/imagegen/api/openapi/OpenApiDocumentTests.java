@@ -22,6 +22,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.problem.ProblemTypes;
+import dev.imagegen.testsupport.ProbeBodies;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
@@ -264,16 +265,8 @@ class OpenApiDocumentTests {
 		String what = path + " (Accept " + accept + ")";
 		assertThat(result.getStatus().value()).as(what).isEqualTo(status);
 		MediaType answered = result.getResponseHeaders().getContentType();
-		JsonNode schema = paths.path(path).path("get").path("responses").path(Integer.toString(status)).path("content")
-			.path(answered.getType() + "/" + answered.getSubtype()).path("schema");
-		assertThat(schema.isMissingNode()).as(what + " answered " + answered + ", which is documented").isFalse();
-		JsonNode body = JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8));
-		assertThat(body.path("status").asString()).as(what).isEqualTo(health);
-		assertThat(schema.path("properties").path("status").path("enum").toString()).as(what).contains(health);
-		assertThat(body.path("components").has(member)).as(what).isTrue();
-		Set<String> documented = new HashSet<>();
-		schema.path("properties").propertyNames().forEach(documented::add);
-		assertThat(documented).as(what).containsAll(body.propertyNames());
+		ProbeBodies.assertDocumented(paths, path, status, answered.getType() + "/" + answered.getSubtype(),
+				JSON.readTree(new String(result.getResponseBody(), StandardCharsets.UTF_8)), health, member, what);
 	}
 
 	@Test
