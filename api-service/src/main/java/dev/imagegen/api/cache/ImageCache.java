@@ -19,7 +19,8 @@ public interface ImageCache {
 	/**
 	 * Looks an image up; never fails (a shared tier that does not answer is a miss).
 	 * @param key the fingerprint
-	 * @return the image, if stored and not expired; empty otherwise
+	 * @return the image, if stored and not expired; empty otherwise. An off-heap image is a reference of the
+	 * caller's own ({@link StoredImage#share()}), released when done with it (an answer's {@code ImageAnswer} does)
 	 */
 	Mono<StoredImage> find(String key);
 
@@ -30,7 +31,7 @@ public interface ImageCache {
 	 * @param bytes the bytes
 	 * @param mediaType what they are
 	 * @param seed the seed actually used
-	 * @return what was stored (with its time), also when the cache is off
+	 * @return what was stored (with its time), on the heap as given, also when the cache is off
 	 */
 	StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed);
 

@@ -18,8 +18,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * jobs of 450 KB with run.sh's 320 MB), every worker answer after that failed to be read, and the API answered
  * {@code 502} to everyone for the jobs' hour of retention. So kept images stay below the limit by a headroom left
  * for Netty ({@link #HEADROOM_FRACTION} of it, at least {@link #MIN_HEADROOM}), counted by what each holder holds
- * now. Images a holder dropped are freed by the collection the JDK runs when the limit is reached, so they need no
- * place in the budget.
+ * now. Images a holder dropped are freed as soon as no answer still writes them ({@link StoredImage}: counted
+ * references), so they need no place in the budget.
  * <p>
  * Holders that promise to keep an image (a URL for its hour, a job for its retention) come first: when the budget
  * is short, the cache, which may drop anything at any time, gives way ({@link Yielding#shrinkTo}) and uses only what
@@ -102,14 +102,14 @@ public final class ImageMemory {
 
 	/**
 	 * Keeps an image in direct memory for a holder that must keep it, making the cache give way if needed.
-	 * @param image the image, on the heap or already off it (then it is returned as it is)
-	 * @return the image off-heap
+	 * @param image the image, on the heap or already off it (then the bytes are shared, not copied)
+	 * @return a reference of the holder's own to the image off-heap, to be released when the holder drops it
 	 * @throws NoImageMemory when the other holders' images leave no room for it, or direct memory is exhausted
 	 */
 	public StoredImage keep(StoredImage image) {
 		if (image.isOffHeap()) {
-			// Already kept (the cache's buffer): sharing it takes no more memory, so it is never refused.
-			return image;
+			// Already kept (the cache's bytes): sharing them takes no more memory, so it is never refused.
+			return image.offHeap();
 		}
 		long others = othersHeld();
 		if (others + image.size() > this.budget) {

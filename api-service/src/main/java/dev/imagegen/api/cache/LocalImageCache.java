@@ -6,6 +6,7 @@ import java.util.Optional;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -61,6 +62,10 @@ final class LocalImageCache implements ImageCache {
 					(long) image.size() + ENTRY_OVERHEAD))
 			.expireAfter(new UntilTtl(properties.ttl().toNanos()))
 			.ticker(ticker)
+			// The cache's reference to a dropped image (evicted, expired, replaced, cleared) is released on the
+			// removing thread, so its direct memory is freed as it leaves, once no answer still writes it.
+			.executor(Runnable::run)
+			.removalListener((String key, StoredImage image, RemovalCause cause) -> image.release())
 			.recordStats()
 			.build();
 		CaffeineCacheMetrics.monitor(meters, this.cache, "images");
@@ -90,10 +95,21 @@ final class LocalImageCache implements ImageCache {
 	/**
 	 * Looks an image up in memory only.
 	 * @param key the fingerprint
-	 * @return the image, if held and not expired
+	 * @return the image, if held and not expired: a reference of the caller's own ({@link StoredImage#share()}),
+	 * which it releases when done (an answer's {@code ImageAnswer} does)
 	 */
 	Optional<StoredImage> get(String key) {
-		return (this.cache != null) ? Optional.ofNullable(this.cache.getIfPresent(key)) : Optional.empty();
+		if (this.cache == null) {
+			return Optional.empty();
+		}
+		StoredImage held = this.cache.getIfPresent(key);
+		StoredImage mine = (held != null) ? held.share() : null;
+		if (held != null && mine == null) {
+			// Dropped and freed between the lookup and the share: whatever replaced it, if anything.
+			held = this.cache.getIfPresent(key);
+			mine = (held != null) ? held.share() : null;
+		}
+		return Optional.ofNullable(mine);
 	}
 
 	/**
@@ -103,7 +119,7 @@ final class LocalImageCache implements ImageCache {
 	 * @param mediaType what they are
 	 * @param seed the seed actually used
 	 * @param age how long ago it was first stored
-	 * @return the image as held, its {@link #age} being {@code age} now
+	 * @return the image (on the heap, the caller's), its {@link #age} being {@code age} now
 	 */
 	StoredImage restore(String key, byte[] bytes, MediaType mediaType, long seed, Duration age) {
 		return hold(key, new StoredImage(bytes, mediaType, seed, this.ticker.read() - age.toNanos()));
@@ -127,7 +143,9 @@ final class LocalImageCache implements ImageCache {
 	}
 
 	/**
-	 * Keeps an image off-heap (see {@link StoredImage}) and returns it as held. The cache holds at most what the
+	 * Keeps a copy of an image off-heap (see {@link StoredImage}) and returns the image as given: the cache's own
+	 * reference never leaves it (a new image may be evicted as soon as it is put), so the caller answers the heap
+	 * array it already has, and later readers take references of their own ({@link #get}). The cache holds at most what the
 	 * images' budget leaves it ({@link ImageMemory#roomForCache()}, never more than {@code IMAGE_CACHE_SIZE}): when
 	 * URLs and retained jobs take more, it drops its least recently used images. An image that does not fit even
 	 * so, or finds direct memory exhausted, is not kept, so that it cannot fill the heap instead: it is answered
@@ -150,7 +168,7 @@ final class LocalImageCache implements ImageCache {
 			return notHeld(image);
 		}
 		this.cache.put(key, held);
-		return held;
+		return image;
 	}
 
 	private StoredImage notHeld(StoredImage image) {

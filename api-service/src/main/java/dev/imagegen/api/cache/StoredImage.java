@@ -1,21 +1,39 @@
 package dev.imagegen.api.cache;
 
-import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledDirectByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.MediaType;
 
 /**
- * An image as the cache holds it: the bytes exactly as first sent, what they are, the seed that made them, and
- * when they were stored (in the cache's own clock, for {@code Age}).
+ * An image as the API holds it: the bytes exactly as first sent, what they are, the seed that made them, and when
+ * they were stored (in the cache's own clock, for {@code Age}).
  * <p>
- * An image that is only passing through (a generation with the cache off, a job's image read back from Redis)
- * stays in the heap array it arrived in. An image the cache keeps is copied once into a read-only direct
- * (off-heap) buffer ({@link #offHeap()}): the cache is bounded by {@code IMAGE_CACHE_SIZE}, 256 MB by default,
- * while the API's heap is 128 MB (run.sh, docker/api.Dockerfile), so held images cannot live on the heap: a cache
- * of share-link images, which are stored and rarely hit, filled the heap and stopped the API with an
- * {@code OutOfMemoryError}. Direct memory is bounded by {@code -XX:MaxDirectMemorySize}, above the cache's bound.
- * A direct buffer is also what Reactor Netty writes to the socket without copying it first (a heap array is
- * copied into a direct buffer before every write), so every answer from the cache is written as it is.
+ * An image that is only passing through (a generation being answered, a job's image read back from Redis) stays in
+ * the heap array it arrived in. An image the API keeps (the cache, OpenAI URLs, retained jobs) is copied once into
+ * direct (off-heap) memory ({@link #offHeap()}): those bounds (256 MB each by default) are larger than the API's
+ * 128 MB heap (run.sh, docker/api.Dockerfile), and a cache of share-link images, which are stored and rarely hit,
+ * once filled the heap and stopped the API with an {@code OutOfMemoryError}. A direct buffer is also what Reactor
+ * Netty writes to the socket without copying it first, so an answer from the cache is written as it is.
+ * <p>
+ * <b>Off-heap bytes are reference-counted and freed at once.</b> Left to the garbage collector, a dropped direct
+ * buffer is freed only by the full collection the JDK runs when {@code -XX:MaxDirectMemorySize} is reached: under a
+ * churning cache the API's memory filled to that limit and stayed there (547–628 MiB of RSS with a 32 MB cache,
+ * docs/benchmarks.md). So each off-heap instance is <em>one reference</em> to a shared, counted Netty buffer: the
+ * holder that keeps it (the cache's entry, a URL, a job) owns one, each reader gets its own ({@link #share()}), the
+ * bytes being written to a socket hold one until written ({@link #body}), and the memory is freed when the last is
+ * {@link #release() released}. Every read of the bytes goes through a reference its reader owns, so freed memory is
+ * never read: a reference that was released refuses to be read ({@link IllegalStateException}), and one taken from
+ * a holder that dropped the image just now is refused ({@link #share()} answers {@code null}) rather than handed out.
+ * A reference that is never released is not a leak: its buffer still carries the JDK's cleaner, so the collector
+ * frees it as before.
  */
 public final class StoredImage {
 
@@ -30,8 +48,11 @@ public final class StoredImage {
 	/** The bytes while on the heap, else {@code null}. */
 	private final byte[] heap;
 
-	/** The bytes once off-heap (read-only), else {@code null}. */
-	private final ByteBuffer direct;
+	/** The counted direct buffer once off-heap, else {@code null}; this instance owns one of its references. */
+	private final ByteBuf direct;
+
+	/** Whether this instance's reference was released (off-heap only). */
+	private final AtomicBoolean released = new AtomicBoolean();
 
 	/**
 	 * Keeps the image on the heap, in the array given.
@@ -44,8 +65,7 @@ public final class StoredImage {
 		this(bytes, null, bytes.length, mediaType, seed, storedAtNanos);
 	}
 
-	private StoredImage(byte[] heap, ByteBuffer direct, int size, MediaType mediaType, long seed,
-			long storedAtNanos) {
+	private StoredImage(byte[] heap, ByteBuf direct, int size, MediaType mediaType, long seed, long storedAtNanos) {
 		this.heap = heap;
 		this.direct = direct;
 		this.size = size;
@@ -55,20 +75,62 @@ public final class StoredImage {
 	}
 
 	/**
-	 * The same image held in direct memory, for keeping: this image if it is there already, else a copy whose
-	 * heap array can be dropped.
-	 * @return the image off-heap
+	 * The same image held in direct memory, as a reference of its own for a holder that keeps it: a copy of a heap
+	 * image (whose array can then be dropped), another reference to the bytes of one that is off-heap already.
+	 * @return a new off-heap reference, owned by the caller
 	 * @throws OutOfMemoryError when {@code -XX:MaxDirectMemorySize} is reached even after the collection the JDK
 	 * runs to free unreachable direct buffers
+	 * @throws IllegalStateException when this reference was released
 	 */
 	public StoredImage offHeap() {
 		if (this.direct != null) {
+			StoredImage shared = share();
+			if (shared == null) {
+				throw new IllegalStateException("The image's bytes were released");
+			}
+			return shared;
+		}
+		// Unpooled and with the JDK's cleaner: freed at release, or by the collector should a reference be lost.
+		ByteBuf buffer = new UnpooledDirectByteBuf(UnpooledByteBufAllocator.DEFAULT, this.size, this.size);
+		buffer.writeBytes(this.heap);
+		return new StoredImage(null, buffer, this.size, this.mediaType, this.seed, this.storedAtNanos);
+	}
+
+	/**
+	 * Another reference to the same bytes, for another owner, who releases it when done. Taken from a holder's
+	 * reference, it is how a reader makes sure the bytes outlive its reading whatever the holder does meanwhile.
+	 * @return this image when it is on the heap (nothing to count); a new reference when off-heap; {@code null}
+	 * when every reference was released already (the holder dropped the image just now)
+	 */
+	public StoredImage share() {
+		if (this.direct == null) {
 			return this;
 		}
-		ByteBuffer buffer = ByteBuffer.allocateDirect(this.size);
-		buffer.put(this.heap).flip();
-		return new StoredImage(null, buffer.asReadOnlyBuffer(), this.size, this.mediaType, this.seed,
-				this.storedAtNanos);
+		try {
+			this.direct.retain();
+		}
+		catch (IllegalReferenceCountException ex) {
+			return null;
+		}
+		return new StoredImage(null, this.direct, this.size, this.mediaType, this.seed, this.storedAtNanos);
+	}
+
+	/**
+	 * Releases this reference (once; again does nothing); the bytes are freed when no reference is left. Nothing
+	 * for a heap image. The image's size, type and seed stay readable, its bytes do not.
+	 */
+	public void release() {
+		if (this.direct != null && this.released.compareAndSet(false, true)) {
+			this.direct.release();
+		}
+	}
+
+	/**
+	 * @param other another image
+	 * @return whether both are references to the same off-heap bytes (a holder that shares an image, not a copy)
+	 */
+	public boolean sharesBytesWith(StoredImage other) {
+		return this.direct != null && this.direct == other.direct;
 	}
 
 	/** @return whether the bytes are held in direct memory */
@@ -79,23 +141,41 @@ public final class StoredImage {
 	/**
 	 * The image bytes: the array itself while the image is on the heap, a copy once it is off-heap.
 	 * @return the bytes; never modify them
+	 * @throws IllegalStateException when this reference was released
 	 */
 	public byte[] bytes() {
 		if (this.heap != null) {
 			return this.heap;
 		}
+		readable();
 		byte[] bytes = new byte[this.size];
-		this.direct.duplicate().get(bytes);
+		this.direct.getBytes(0, bytes);
 		return bytes;
 	}
 
 	/**
-	 * A read-only view of the bytes with its own position, for writing them out without a copy: a view of the
-	 * direct buffer when off-heap, else of the heap array.
-	 * @return a read-only buffer positioned at the first byte
+	 * The bytes as the body of one answer, without a copy where the server allows it: with Reactor Netty's buffers,
+	 * a view of the direct buffer holding a reference of its own, which the server releases once it has written
+	 * (or dropped) it; with any other factory (tests' mock server), the bytes. This reference stays the caller's.
+	 * @param buffers the response's buffer factory
+	 * @return a buffer positioned at the first byte, to be written once
+	 * @throws IllegalStateException when this reference was released
 	 */
-	public ByteBuffer content() {
-		return (this.direct != null) ? this.direct.duplicate() : ByteBuffer.wrap(this.heap).asReadOnlyBuffer();
+	public DataBuffer body(DataBufferFactory buffers) {
+		if (this.heap != null) {
+			return buffers.wrap(this.heap);
+		}
+		readable();
+		if (buffers instanceof NettyDataBufferFactory netty) {
+			return netty.wrap(this.direct.retainedDuplicate());
+		}
+		return buffers.wrap(bytes());
+	}
+
+	private void readable() {
+		if (this.released.get()) {
+			throw new IllegalStateException("The image's bytes were released by their reader");
+		}
 	}
 
 	/**

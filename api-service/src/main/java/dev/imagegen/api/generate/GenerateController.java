@@ -80,7 +80,7 @@ class GenerateController {
 					return Mono.just(notModified(request, etag));
 				}
 				return this.generator.lookup(request)
-					.map((stored) -> ImageAnswer.hit(stored).<DataBuffer>body(null))
+					.map(ImageAnswer::hitHeaders)
 					.switchIfEmpty(Mono.fromSupplier(() -> {
 						ResponseEntity.BodyBuilder builder = ResponseEntity.ok()
 							.contentType(request.format().mediaType())

@@ -18,7 +18,9 @@ public final class ImageAnswer {
 	}
 
 	/**
-	 * The full answer for a generated or stored image.
+	 * The full answer for a generated or stored image. It consumes the image's reference (a cache hit's, a job's
+	 * image as read): the body holds its own until written (see {@link StoredImage}), so the memory of an image
+	 * dropped meanwhile is freed as soon as this answer has been sent.
 	 * @param asked the request as the caller made it (a random seed gives {@code no-store}, no ETag)
 	 * @param generated what the generator returned
 	 * @param buffers the response's buffer factory
@@ -27,9 +29,28 @@ public final class ImageAnswer {
 	public static ResponseEntity<DataBuffer> of(GenerateRequest asked, ImageGenerator.Generated generated,
 			DataBufferFactory buffers) {
 		ResponseEntity.BodyBuilder builder = generated.hit() ? hit(generated) : miss(asked, generated);
-		// A view of the image as held (the cache's direct buffer, or the heap array a passing image arrived in):
-		// never a copy here (see StoredImage).
-		return builder.body(buffers.wrap(generated.image().content()));
+		try {
+			// A view of the image as held (the cache's direct buffer, or the heap array a passing image arrived
+			// in): never a copy here.
+			return builder.body(generated.image().body(buffers));
+		}
+		finally {
+			generated.image().release();
+		}
+	}
+
+	/**
+	 * The headers of a hit without its body ({@code HEAD}); consumes the image's reference like {@link #of}.
+	 * @param generated a stored image
+	 * @return status 200 and the headers
+	 */
+	static ResponseEntity<DataBuffer> hitHeaders(ImageGenerator.Generated generated) {
+		try {
+			return hit(generated).build();
+		}
+		finally {
+			generated.image().release();
+		}
 	}
 
 	static String etag(String fingerprint) {

@@ -179,8 +179,15 @@ final class JobService implements AsyncGenerations {
 				}
 				return;
 			}
+			finally {
+				// The job keeps a reference of its own (a cache hit's is shared, not copied).
+				generated.image().release();
+			}
 			if (job.succeed(kept)) {
 				ended(job, JobStatus.SUCCEEDED);
+			}
+			else {
+				kept.image().release();
 			}
 		}, (failure) -> {
 			if (!admitted.get() && decided.tryEmitValue(Optional.of(failure)).isSuccess()) {
@@ -291,7 +298,8 @@ final class JobService implements AsyncGenerations {
 	/**
 	 * A succeeded job's image held in direct memory for its retention, as the image cache holds its own
 	 * (cache/StoredImage): thousands of retained jobs ({@code MAX_JOBS}) would not fit the API's 128 MB heap. An
-	 * image the cache holds is that same buffer, not a copy. It counts in the budget all kept images share
+	 * image the cache holds is that same buffer, not a copy: the job holds a reference of its own, released when the
+	 * job store drops the job. It counts in the budget all kept images share
 	 * ({@link ImageMemory}), below the direct memory Netty needs for every request and worker answer.
 	 * @param generated what the generator returned
 	 * @param memory the budget it is kept in

@@ -16,6 +16,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import dev.imagegen.api.cache.ImageMemory;
+import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.generate.ImageGenerator;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
@@ -52,6 +53,11 @@ final class LocalJobStore implements JobStore {
 				RemovalCause cause) -> {
 			if (cause != RemovalCause.REPLACED) {
 				forget(id);
+				// The job's reference to its image: the direct memory is freed once no answer still writes it.
+				ImageGenerator.Generated result = job.result();
+				if (result != null) {
+					result.image().release();
+				}
 			}
 		}).expireAfter(new Expiry<String, Job>() {
 			@Override
@@ -108,7 +114,13 @@ final class LocalJobStore implements JobStore {
 
 	@Override
 	public Mono<ImageGenerator.Generated> image(JobView job) {
-		return Mono.fromSupplier(() -> owned(job.id()).map(Job::result).orElse(null));
+		// A reference of the reader's own (released by its answer), so that the job's expiry meanwhile cannot free
+		// the bytes under it; none when the job was dropped and its image freed just now.
+		return Mono.fromSupplier(() -> owned(job.id()).map(Job::result).map((result) -> {
+			StoredImage mine = result.image().share();
+			return (mine != null) ? new ImageGenerator.Generated(result.request(), mine, result.fingerprint(),
+					result.hit(), result.age()) : null;
+		}).orElse(null));
 	}
 
 	@Override

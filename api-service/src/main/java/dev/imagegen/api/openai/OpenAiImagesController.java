@@ -114,10 +114,12 @@ class OpenAiImagesController {
 	}
 
 	private Mono<Map<String, Object>> item(ImageGenerator.Generated image, boolean base64, String base) {
+		// Either way the generated image's reference (a cache hit's) is released once used: the URL store keeps
+		// a reference of its own.
 		Mono<Map<String, Object>> item = base64
-				? Mono.just(item("b64_json", Base64.getEncoder().encodeToString(image.image().bytes())))
+				? Mono.fromSupplier(() -> item("b64_json", Base64.getEncoder().encodeToString(image.image().bytes())))
 				: this.urls.keep(image).map((name) -> item("url", base + "/v1/images/" + name));
-		return item.map((answer) -> {
+		return item.doFinally((signal) -> image.image().release()).map((answer) -> {
 			answer.put("revised_prompt", image.request().prompt());
 			answer.put("seed", image.image().seed());
 			return answer;
@@ -139,16 +141,27 @@ class OpenAiImagesController {
 		return this.urls.find(name)
 			.switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemTypes.NOT_FOUND, 404, "Not found",
 					"No image is kept under this name; images answered by URL are kept for one hour.")))
-			.map((kept) -> ResponseEntity.ok()
-				.contentType(kept.image().mediaType())
-				.contentLength(kept.image().size())
-				.eTag("\"" + kept.fingerprint() + "\"")
-				.header("X-Seed", Long.toString(kept.image().seed()))
-				.header(HttpHeaders.CONTENT_DISPOSITION,
-						ContentDisposition.inline().filename(kept.filename()).build().toString())
-				.header(HttpHeaders.CACHE_CONTROL,
-						"private, max-age=" + UrlImageStore.LIFETIME.toSeconds() + ", immutable")
-				.body(kept.image().bytes()));
+			.map((kept) -> {
+				try {
+					return answer(kept);
+				}
+				finally {
+					kept.image().release();
+				}
+			});
+	}
+
+	private static ResponseEntity<byte[]> answer(UrlImage kept) {
+		return ResponseEntity.ok()
+			.contentType(kept.image().mediaType())
+			.contentLength(kept.image().size())
+			.eTag("\"" + kept.fingerprint() + "\"")
+			.header("X-Seed", Long.toString(kept.image().seed()))
+			.header(HttpHeaders.CONTENT_DISPOSITION,
+					ContentDisposition.inline().filename(kept.filename()).build().toString())
+			.header(HttpHeaders.CACHE_CONTROL,
+					"private, max-age=" + UrlImageStore.LIFETIME.toSeconds() + ", immutable")
+			.body(kept.image().bytes());
 	}
 
 	@GetMapping("/v1/models")

@@ -62,7 +62,11 @@ final class UrlImageStore implements UrlImages {
 					(long) image.image().size() + ENTRY_OVERHEAD))
 			.expireAfter(new OneHour())
 			.ticker(ticker)
+			// On the removing thread: the store's reference is released as the image leaves, so its direct
+			// memory is freed once no answer still reads it (see StoredImage).
+			.executor(Runnable::run)
 			.removalListener((String name, UrlImage image, RemovalCause cause) -> {
+				image.image().release();
 				if (cause == RemovalCause.SIZE) {
 					evicted.increment();
 				}
@@ -134,23 +138,26 @@ final class UrlImageStore implements UrlImages {
 	 * @param name its name
 	 * @param image what its URL serves
 	 * @param remaining how long it is still kept in the shared tier
-	 * @return the image as kept here
+	 * @return the image as given (the store's reference never leaves it)
 	 */
 	UrlImage restore(String name, UrlImage image, Duration remaining) {
-		UrlImage held = offHeap(image);
-		this.images.policy().expireVariably().orElseThrow().put(name, held, remaining);
-		return held;
+		this.images.policy().expireVariably().orElseThrow().put(name, offHeap(image), remaining);
+		return image;
 	}
 
 	/**
 	 * @param name a name from {@link #put}, possibly not one at all
-	 * @return the image while it is kept
+	 * @return the image while it is kept, as a reference of the caller's own ({@link StoredImage#share()}), which
+	 * it releases when done
 	 */
 	Optional<UrlImage> get(String name) {
 		if (!isName(name)) {
 			return Optional.empty();
 		}
-		return Optional.ofNullable(this.images.getIfPresent(name));
+		UrlImage held = this.images.getIfPresent(name);
+		StoredImage mine = (held != null) ? held.image().share() : null;
+		// null: removed and freed between the lookup and the share, so no longer kept.
+		return (mine != null) ? Optional.of(new UrlImage(mine, held.fingerprint(), held.filename())) : Optional.empty();
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package dev.imagegen.api.cache;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -47,6 +48,29 @@ class LocalImageCacheTests {
 	}
 
 	@Test
+	void droppedImagesAreFreedAtOnceWhileAReaderKeepsItsOwn() {
+		// A churning cache once filled direct memory to -XX:MaxDirectMemorySize: evicted buffers waited for a
+		// full collection. Now the cache's reference is released as an image leaves.
+		LocalImageCache cache = cache("4MB", Duration.ofHours(1));
+		int size = 1024 * 1024;
+		byte[] first = new byte[size];
+		Arrays.fill(first, (byte) 7);
+		cache.put("key-0", first, MediaType.IMAGE_PNG, 0);
+		StoredImage reader = cache.get("key-0").orElseThrow();
+		long used = DirectMemory.used();
+		for (int i = 1; i <= 20; i++) {
+			cache.put("key-" + i, new byte[size], MediaType.IMAGE_PNG, i);
+		}
+		// 20 MB went through a 4 MB cache: what is still allocated is about the cache's bound.
+		assertThat(DirectMemory.used() - used).isLessThan(6L * size);
+		assertThat(DirectMemory.freedBy(cache::clear)).isGreaterThanOrEqualTo(2L * size);
+		assertThat(cache.get("key-0")).isEmpty();
+		// The dropped image's bytes are the reader's until it lets go.
+		assertThat(reader.bytes()).isEqualTo(first);
+		assertThat(DirectMemory.freedBy(reader::release)).isGreaterThanOrEqualTo(size);
+	}
+
+	@Test
 	void theCacheHoldsOnlyWhatTheImagesThatMustBeKeptLeaveOfTheBudget() {
 		ImageMemory memory = new ImageMemory(DataSize.ofMegabytes(1).toBytes());
 		AtomicLong jobs = new AtomicLong(DataSize.ofKilobytes(600).toBytes());
@@ -77,7 +101,7 @@ class LocalImageCacheTests {
 		LocalImageCache cache = cache("1MB", Duration.ofHours(24));
 		StoredImage stored = cache.put("fox", new byte[] { 1, 2, 3 }, MediaType.IMAGE_PNG, 42);
 		this.now.addAndGet(Duration.ofMinutes(90).toNanos());
-		assertThat(cache.get("fox")).containsSame(stored);
+		assertThat(cache.get("fox")).hasValueSatisfying((hit) -> assertThat(cache.age(hit)).isEqualTo(Duration.ofMinutes(90)));
 		assertThat(cache.age(stored)).isEqualTo(Duration.ofMinutes(90));
 		this.now.addAndGet(Duration.ofHours(23).toNanos());
 		assertThat(cache.get("fox")).isEmpty();
@@ -88,13 +112,15 @@ class LocalImageCacheTests {
 		// The cache (256 MB by default) is larger than the API's heap (128 MB): images kept on the heap filled it.
 		LocalImageCache cache = cache("1MB", Duration.ofHours(1));
 		byte[] bytes = { 1, 2, 3 };
+		// The caller answers the array it has; the cache keeps a copy off the heap, each reader a reference to it.
 		StoredImage stored = cache.put("fox", bytes, MediaType.IMAGE_PNG, 42);
-		assertThat(stored.isOffHeap()).isTrue();
-		assertThat(cache.get("fox")).containsSame(stored);
-		assertThat(stored.bytes()).isEqualTo(bytes);
-		StoredImage restored = cache.restore("owl", bytes, MediaType.IMAGE_PNG, 43, Duration.ofMinutes(1));
-		assertThat(restored.isOffHeap()).isTrue();
-		assertThat(cache.get("owl")).containsSame(restored);
+		assertThat(stored.isOffHeap()).isFalse();
+		StoredImage hit = cache.get("fox").orElseThrow();
+		assertThat(hit.isOffHeap()).isTrue();
+		assertThat(hit.bytes()).isEqualTo(bytes);
+		assertThat(cache.get("fox").orElseThrow().sharesBytesWith(hit)).isTrue();
+		cache.restore("owl", bytes, MediaType.IMAGE_PNG, 43, Duration.ofMinutes(1));
+		assertThat(cache.get("owl").orElseThrow().isOffHeap()).isTrue();
 	}
 
 	@Test

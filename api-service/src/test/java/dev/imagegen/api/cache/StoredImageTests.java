@@ -1,20 +1,26 @@
 package dev.imagegen.api.cache;
 
-import java.nio.ByteBuffer;
-
+import io.netty.buffer.ByteBufAllocator;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
- * The stored image is shared by every answer: on the heap while it passes through, in one read-only direct buffer
- * once kept, of which each reader gets its own view.
+ * A passing image stays in its heap array; a kept one is copied once into direct memory, of which every holder and
+ * reader owns a counted reference, and which is freed when the last is released, not when a collection finds it.
  */
 class StoredImageTests {
 
 	private static final byte[] PNG = { (byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3 };
+
+	private static final int LARGE = 8 * 1024 * 1024;
 
 	@Test
 	void aPassingImageStaysInItsHeapArray() {
@@ -22,8 +28,9 @@ class StoredImageTests {
 		StoredImage image = new StoredImage(source, MediaType.IMAGE_PNG, 42, 7);
 		assertThat(image.bytes()).isSameAs(source);
 		assertThat(image.isOffHeap()).isFalse();
-		assertThat(image.content().isDirect()).isFalse();
-		assertThat(image.content().isReadOnly()).isTrue();
+		assertThat(image.share()).isSameAs(image);
+		image.release();
+		assertThat(image.bytes()).isSameAs(source);
 		assertThat(image.size()).isEqualTo(PNG.length);
 	}
 
@@ -32,11 +39,10 @@ class StoredImageTests {
 		StoredImage image = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7);
 		StoredImage held = image.offHeap();
 		assertThat(held.isOffHeap()).isTrue();
-		assertThat(held.offHeap()).isSameAs(held);
-		ByteBuffer content = held.content();
-		assertThat(content.isDirect()).isTrue();
-		assertThat(content.isReadOnly()).isTrue();
-		assertThat(content.remaining()).isEqualTo(PNG.length);
+		StoredImage again = held.offHeap();
+		assertThat(again).isNotSameAs(held);
+		assertThat(again.sharesBytesWith(held)).isTrue();
+		assertThat(held.sharesBytesWith(image.offHeap())).isFalse();
 		assertThat(held.bytes()).isEqualTo(PNG);
 		assertThat(held.size()).isEqualTo(PNG.length);
 		assertThat(held.mediaType()).isEqualTo(MediaType.IMAGE_PNG);
@@ -45,16 +51,67 @@ class StoredImageTests {
 	}
 
 	@Test
-	void everyReaderGetsItsOwnPosition() {
+	void theBytesAreFreedWhenTheLastReferenceIsReleasedNotBefore() {
+		byte[] pattern = pattern();
+		StoredImage holder = new StoredImage(pattern, MediaType.IMAGE_PNG, 1, 0).offHeap();
+		StoredImage reader = holder.share();
+
+		holder.release();
+		// Releasing one reference twice must not take the reader's.
+		holder.release();
+		assertThat(reader.bytes()).isEqualTo(pattern);
+
+		assertThat(DirectMemory.freedBy(reader::release)).isGreaterThanOrEqualTo(LARGE);
+		// Nothing left to share: a holder that dropped the image hands out no reference to freed memory.
+		assertThat(holder.share()).isNull();
+		assertThat(reader.share()).isNull();
+		assertThatIllegalStateException().isThrownBy(reader::bytes);
+		assertThat(reader.size()).isEqualTo(LARGE);
+	}
+
+	@Test
+	void aReleasedReferenceIsNotReadEvenWhileOthersKeepTheBytes() {
+		StoredImage holder = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7).offHeap();
+		StoredImage reader = holder.share();
+		reader.release();
+		assertThatIllegalStateException().isThrownBy(reader::bytes);
+		assertThatIllegalStateException().isThrownBy(() -> reader.body(DefaultDataBufferFactory.sharedInstance));
+		assertThat(holder.bytes()).isEqualTo(PNG);
+	}
+
+	@Test
+	void anAnswerBodyHoldsItsOwnReferenceUntilWritten() {
+		NettyDataBufferFactory netty = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
+		byte[] pattern = pattern();
+		StoredImage reader = new StoredImage(pattern, MediaType.IMAGE_PNG, 1, 0).offHeap();
+		DataBuffer first = reader.body(netty);
+		DataBuffer second = reader.body(netty);
+		// The holder drops the image while the answers are being written: their bytes stay.
+		reader.release();
+		assertThat(read(first)).isEqualTo(pattern);
+		DataBufferUtils.release(first);
+		assertThat(read(second)).isEqualTo(pattern);
+		assertThat(DirectMemory.freedBy(() -> DataBufferUtils.release(second))).isGreaterThanOrEqualTo(LARGE);
+	}
+
+	@Test
+	void withAnotherBufferFactoryTheBodyIsACopy() {
 		StoredImage image = new StoredImage(PNG.clone(), MediaType.IMAGE_PNG, 42, 7).offHeap();
-		ByteBuffer first = image.content();
-		first.get(new byte[5]);
-		ByteBuffer second = image.content();
-		assertThat(second.position()).isZero();
-		assertThat(second.remaining()).isEqualTo(PNG.length);
-		byte[] copy = image.bytes();
-		copy[0] = 0;
-		assertThat(image.bytes()).isEqualTo(PNG);
+		assertThat(read(image.body(DefaultDataBufferFactory.sharedInstance))).isEqualTo(PNG);
+	}
+
+	private static byte[] pattern() {
+		byte[] bytes = new byte[LARGE];
+		for (int i = 0; i < bytes.length; i++) {
+			bytes[i] = (byte) (i * 31);
+		}
+		return bytes;
+	}
+
+	private static byte[] read(DataBuffer buffer) {
+		byte[] bytes = new byte[buffer.readableByteCount()];
+		buffer.read(bytes);
+		return bytes;
 	}
 
 }
