@@ -52,14 +52,17 @@ API_JAR="api-service/target/api-service-0.1.0-SNAPSHOT.jar"
 WORKER_JAR="worker-service/target/worker-service-0.1.0-SNAPSHOT.jar"
 EMULATOR_JAR="perchance-emulator/target/perchance-emulator-0.1.0-SNAPSHOT-exec.jar"
 
-# The API's JVM, sized deliberately (docs/benchmarks.md, "JVM settings"): a small heap, since cached images live
-# off-heap in direct buffers (with OpenAI URLs' and retained jobs' images, within MaxDirectMemorySize less a fifth,
-# at least 64 MB, left to Netty's buffers: 256 MB here, the default IMAGE_CACHE_SIZE; evicted ones are freed by the
-# collection the JDK runs when that limit is reached); the serial collector, whose footprint is the
-# smallest and whose pauses are short on a heap this size; bounded metaspace and code cache, so that RSS has a known
-# ceiling (606-628 MiB measured with the cache full and churning). Raise MaxDirectMemorySize with a larger cache. API_JAVA_OPTS (or JAVA_OPTS, for every
-# service) overrides.
-API_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:+ExitOnOutOfMemoryError"
+# The API's JVM, sized deliberately (docs/benchmarks.md, "JVM settings"): a small heap, since kept images live
+# off-heap in direct buffers (the cache's, OpenAI URLs' and retained jobs' images, within MaxDirectMemorySize less a
+# fifth, at least 64 MB, left to Netty's buffers: 256 MB here, the default IMAGE_CACHE_SIZE; a dropped image is freed
+# as soon as no answer still writes it); survivor spaces large enough (SurvivorRatio=2) for the images of the requests
+# in flight, which otherwise are promoted, fill the old generation and make it grow; the serial collector, whose
+# footprint is the smallest and whose pauses are short on a heap this size; bounded metaspace and code cache; the C
+# heap trimmed every 5 s (TrimNativeHeapInterval, JDK 17.0.9+, dropped below that) and, outside this line, two malloc
+# arenas (API_MALLOC_ARENA_MAX), so that freed native memory leaves the RSS. Raise MaxDirectMemorySize with a larger
+# cache. API_JAVA_OPTS (or JAVA_OPTS, for every service) overrides.
+API_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms32m -Xmx128m -XX:SurvivorRatio=2 -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=320m -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
+API_MALLOC_ARENA_MAX="${API_MALLOC_ARENA_MAX:-2}"
 
 LOG_DIR="$ROOT/var/log"
 PROFILE_DIR="${BROWSER_PROFILE_DIR:-$ROOT/var/profiles}"
@@ -71,6 +74,9 @@ die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 command -v java >/dev/null 2>&1 || die "needs Java 17 or newer (e.g. apt-get install -y openjdk-17-jdk-headless)"
 java_major="$(java -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print (v[1] == "1") ? v[2] : v[1]; exit }')"
 [ "${java_major:-0}" -ge 17 ] 2>/dev/null || die "needs Java 17 or newer; 'java' is version ${java_major:-unknown}"
+# A JDK 17 older than 17.0.9 does not know the flag and would refuse to start.
+java -XX:TrimNativeHeapInterval=5000 -version >/dev/null 2>&1 \
+  || API_JAVA_OPTS_DEFAULT="${API_JAVA_OPTS_DEFAULT/ -XX:TrimNativeHeapInterval=5000/}"
 command -v curl >/dev/null 2>&1 || die "needs curl (e.g. apt-get install -y curl)"
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -304,7 +310,7 @@ fi
 start worker "$WORKER_JAR" PORT="$WORKER_PORT" SERVER_ADDRESS=127.0.0.1 BROWSER_PROFILE_DIR="$PROFILE_DIR"
 await_ready worker "http://127.0.0.1:$WORKER_PORT/actuator/health/readiness"
 
-start api "$API_JAR" PORT="$API_PORT" PERCHANCE_WORKER_URL="http://127.0.0.1:$WORKER_PORT"
+start api "$API_JAR" MALLOC_ARENA_MAX="$API_MALLOC_ARENA_MAX" PORT="$API_PORT" PERCHANCE_WORKER_URL="http://127.0.0.1:$WORKER_PORT"
 await_ready api "http://127.0.0.1:$API_PORT/actuator/health/readiness"
 
 cat <<EOF

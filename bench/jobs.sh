@@ -63,7 +63,7 @@ API="http://127.0.0.1:$API_PORT"
 loopback_only "$API"
 PORT="$API_PORT" SERVER_ADDRESS=127.0.0.1 METRICS_TOKEN=bench PERCHANCE_WORKER_URL="http://127.0.0.1:$WORKER_PORT" \
   ANON_GENERATIONS_PER_MINUTE=1000000000 ANON_MAX_CONCURRENT=100000 CLIENT_REQUESTS_PER_MINUTE=1000000000 \
-  java $API_JAVA_OPTS -jar "$API_JAR" >"$WORK/api.log" 2>&1 </dev/null &
+  MALLOC_ARENA_MAX="$(run_sh_api_arenas)" java $API_JAVA_OPTS -jar "$API_JAR" >"$WORK/api.log" 2>&1 </dev/null &
 API_PID=$!
 PIDS+=("$API_PID")
 await_http "$API/actuator/health/readiness"

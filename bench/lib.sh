@@ -49,6 +49,8 @@ PY
 
 # The API's JVM flags as run.sh sets them.
 run_sh_api_flags() { sed -n 's/^API_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' "$ROOT/run.sh"; }
+# The malloc arenas run.sh gives the API's process (API_MALLOC_ARENA_MAX there), unless the caller set its own.
+run_sh_api_arenas() { echo "${API_MALLOC_ARENA_MAX:-$(sed -n 's/^API_MALLOC_ARENA_MAX="${API_MALLOC_ARENA_MAX:-\([0-9]*\)}"$/\1/p' "$ROOT/run.sh")}"; }
 
 machine_line() {
   printf 'Machine: %s cores, %s, %s, %s' "$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \

@@ -112,7 +112,7 @@ started=$(date +%s%N)
 PORT="$API_PORT" SERVER_ADDRESS=127.0.0.1 PERCHANCE_WORKER_URL="http://127.0.0.1:$WORKER_PORT" \
   IMAGE_CACHE_SIZE="${IMAGE_CACHE_SIZE:-32MB}" ANON_GENERATIONS_PER_MINUTE=1000000000 ANON_MAX_CONCURRENT=10000 \
   CLIENT_REQUESTS_PER_MINUTE=1000000000 \
-  java $API_JAVA_OPTS $JFR_OPTS -jar "$API_JAR" >"$WORK/api.log" 2>&1 </dev/null &
+  MALLOC_ARENA_MAX="$(run_sh_api_arenas)" java $API_JAVA_OPTS $JFR_OPTS -jar "$API_JAR" >"$WORK/api.log" 2>&1 </dev/null &
 API_PID=$!
 PIDS+=("$API_PID")
 await_http "http://127.0.0.1:$API_PORT/actuator/health/readiness"

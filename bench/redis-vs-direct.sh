@@ -32,6 +32,7 @@ API_JAR="api-service/target/api-service-$VERSION.jar"
 WORKER_JAR="worker-service/target/worker-service-$VERSION.jar"
 EMULATOR_JAR="perchance-emulator/target/perchance-emulator-$VERSION-exec.jar"
 API_JAVA_OPTS="${API_JAVA_OPTS:-$(sed -n 's/^API_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' run.sh)}"
+API_ARENAS="${API_MALLOC_ARENA_MAX:-$(sed -n 's/^API_MALLOC_ARENA_MAX="${API_MALLOC_ARENA_MAX:-\([0-9]*\)}"$/\1/p' run.sh)}"
 RESULTS="$ROOT/bench/results"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 
@@ -116,7 +117,7 @@ one_config() {
       ANON_MAX_CONCURRENT=1000 CLIENT_REQUESTS_PER_MINUTE=1000000 IMAGE_CACHE_SIZE=0
     if [ "$mode" = redis ]; then export REDIS_URL="$REDIS_URL"; else export PERCHANCE_WORKER_URL="$(IFS=,; echo "${WORKER_URLS[*]}")"; fi
     # shellcheck disable=SC2086
-    exec java $API_JAVA_OPTS -jar "$API_JAR" >"$WORK/$mode-api-$sessions.log" 2>&1
+    MALLOC_ARENA_MAX="$API_ARENAS" exec java $API_JAVA_OPTS -jar "$API_JAR" >"$WORK/$mode-api-$sessions.log" 2>&1
   ) &
   local api_pid=$!
   api="http://127.0.0.1:$api_port"

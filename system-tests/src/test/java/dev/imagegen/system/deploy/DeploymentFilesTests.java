@@ -28,9 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DeploymentFilesTests {
 
-	/** Variables read by the JVM or by Playwright themselves, not by the applications' configuration. */
-	private static final Set<String> RUNTIME_VARIABLES = Set.of("JAVA_TOOL_OPTIONS", "PLAYWRIGHT_BROWSERS_PATH",
-			"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD");
+	/** Variables read by the JVM, the C library or Playwright themselves, not by the applications' configuration. */
+	private static final Set<String> RUNTIME_VARIABLES = Set.of("JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX",
+			"PLAYWRIGHT_BROWSERS_PATH", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD");
 
 	private static final Pattern EXPOSE = Pattern.compile("(?m)^EXPOSE\\s+(\\d+)");
 
