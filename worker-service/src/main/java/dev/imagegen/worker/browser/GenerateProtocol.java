@@ -100,7 +100,8 @@ final class GenerateProtocol {
 			String url = base + "/api/generate?userKey=" + encode(this.keys.key()) + "&requestId=" + requestId
 					+ "&adAccessCode=" + encode(adCode) + "&__cacheBust=" + randomFloat();
 			String body = generateBody(spec, adCode, requestId);
-			UpstreamResponse response = generateCall(url, body, requestId, budget, progress);
+			Transport.Generated call = generateCall(url, body, requestId, budget, progress);
+			UpstreamResponse response = call.response();
 			if (!response.answered() && response.timedOut()) {
 				this.orphanedGeneration = true;
 			}
@@ -128,7 +129,7 @@ final class GenerateProtocol {
 						this.calls.breaker().onSuccess();
 						this.calls.protocolUnchanged();
 						progress.phase(Phase.DOWNLOADING);
-						return this.downloads.download(spec, node, budget);
+						return this.downloads.download(spec, node, budget, call);
 					}
 					case "waiting_for_prev_request_to_finish" -> {
 						if (++awaits > retry.awaitAttempts()) {
@@ -174,13 +175,16 @@ final class GenerateProtocol {
 	}
 
 	/**
-	 * The generate POST; for a job, Perchance's queue position is polled while it is outstanding, no more often
-	 * than every 5 s per key. A poll that fails or answers nonsense changes nothing for the job.
+	 * The generate POST, with the image of a success downloaded in the same call (the {@code downloading}
+	 * phase is reported when that download starts); for a job, Perchance's queue position is polled while it
+	 * is outstanding, no more often than every 5 s per key. A poll that fails or answers nonsense changes
+	 * nothing for the job.
 	 */
-	private UpstreamResponse generateCall(String url, String body, String requestId, Budget budget,
+	private Transport.Generated generateCall(String url, String body, String requestId, Budget budget,
 			ProgressSink progress) {
+		Runnable downloading = () -> progress.phase(Phase.DOWNLOADING);
 		if (progress == ProgressSink.NONE) {
-			return this.calls.fetch("POST", url, body, false, budget);
+			return this.calls.generate(url, body, budget, null, downloading);
 		}
 		long now = System.nanoTime();
 		Duration first = QUEUE_POLL_FIRST;
@@ -195,7 +199,7 @@ final class GenerateProtocol {
 			queuePositionAnswered(text, progress);
 		});
 		try {
-			return this.calls.fetch("POST", url, body, budget, poll);
+			return this.calls.generate(url, body, budget, poll, downloading);
 		}
 		finally {
 			// A poll may have been sent whose answer never came back: count it as sent at the end of the call.

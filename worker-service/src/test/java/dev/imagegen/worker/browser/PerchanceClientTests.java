@@ -529,6 +529,107 @@ class PerchanceClientTests {
 		assertThat(this.transport.timeouts.get(retry)).isLessThanOrEqualTo(Duration.ofMillis(400));
 	}
 
+	@Test
+	void theImageDownloadedWithinTheGenerateCallIsTheFirstAttemptAndNotFetchedAgain() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+		RecordingSink progress = new RecordingSink();
+
+		UpstreamImage image = this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)), progress);
+
+		assertThat(image.bytes()).isEqualTo(IMAGE);
+		assertThat(this.transport.urls("/api/downloadTemporaryImageViaProxy")).containsExactly(
+				BASE + "/api/downloadTemporaryImageViaProxy?t=1");
+		// The download started right after the generate answer, and the phase was reported then.
+		assertThat(this.transport.startedAfterCalls).containsExactly(this.transport.sent.indexOf(
+				this.transport.urls("/api/generate").get(0)) + 1);
+		assertThat(progress.calls).containsExactly("starting", "generating", "downloading");
+		Transport.Prefetch prefetch = this.transport.prefetches.get(0);
+		assertThat(prefetch.base()).isEqualTo(BASE);
+		assertThat(prefetch.stepTimeout()).isEqualTo(Duration.ofSeconds(5));
+		// Never past the job's budget.
+		assertThat(prefetch.budget()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(10));
+	}
+
+	@Test
+	void aFailedDownloadWithinTheGenerateCallFallsBackToSeparateDownloadsWithTheirRetries() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", new UpstreamResponse(-1, null, null, null, "TypeError"),
+				image(Arrays.copyOf(IMAGE, IMAGE.length / 2)), image(IMAGE));
+
+		assertThat(generate().bytes()).isEqualTo(IMAGE);
+		// The prefetch was attempt 1; attempts 2 and 3 were separate downloads.
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isEqualTo(3);
+		assertThat(this.transport.calls("/api/generate")).isEqualTo(1);
+	}
+
+	@Test
+	void aDownloadWithinTheGenerateCallThatFailsEveryCheckStillEndsAtTheLegacyUrl() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", http(403));
+		this.transport.on("/api/downloadTemporaryImage?", image(IMAGE));
+
+		assertThat(generate().imageId()).isEqualTo(IMAGE_ID);
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isEqualTo(3);
+		assertThat(this.transport.calls("/api/downloadTemporaryImage?")).isEqualTo(1);
+	}
+
+	@Test
+	void aChallengeOnTheDownloadWithinTheGenerateCallStopsTheJob() {
+		trusted();
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", text(403, "<title>Just a moment...</title>"));
+
+		assertThat(failure().problem()).isEqualTo(Problem.UPSTREAM_CHALLENGE);
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isEqualTo(1);
+		assertThat(this.breaker.reason()).isEqualTo(Breaker.Reason.CHALLENGE);
+	}
+
+	@Test
+	void aDownloadOfAnotherUrlIsNotTakenForTheImage() {
+		trusted();
+		this.transport.prefetchedPath = "/api/downloadTemporaryImageViaProxy?t=other";
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(jpeg(768, 769)), image(IMAGE));
+
+		assertThat(generate().bytes()).isEqualTo(IMAGE);
+		// The mismatched prefetch was ignored: the first separate download was attempt 1.
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isEqualTo(2);
+		assertThat(this.transport.timeouts.get(this.transport.sent.size() - 1)).isEqualTo(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void aTransportThatDoesNotPrefetchDownloadsSeparately() {
+		trusted();
+		this.transport.prefetching = false;
+		this.transport.on("/api/generate", success());
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(truncatedImage()), image(IMAGE));
+		RecordingSink progress = new RecordingSink();
+
+		assertThat(this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)), progress).bytes()).isEqualTo(IMAGE);
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isEqualTo(2);
+		assertThat(this.transport.startedAfterCalls).isEmpty();
+		assertThat(progress.calls).containsExactly("starting", "generating", "downloading");
+	}
+
+	@Test
+	void aFailedGenerateDownloadsNothing() {
+		trusted();
+		this.transport.on("/api/generate", status("gen_failure"), json("{\"status\":\"invalid_data\","
+				+ "\"imageDownloadUrl\":\"/api/downloadTemporaryImageViaProxy?t=1\"}"));
+		this.transport.on("/api/downloadTemporaryImageViaProxy", image(IMAGE));
+
+		assertThat(failure().problem()).isEqualTo(Problem.UPSTREAM_REJECTED);
+		assertThat(this.transport.calls("/api/downloadTemporaryImageViaProxy")).isZero();
+	}
+
+	private static byte[] truncatedImage() {
+		return Arrays.copyOf(IMAGE, IMAGE.length / 2);
+	}
+
 	private UpstreamImage generate() {
 		return this.client.generate(SPEC, Budget.of(Duration.ofSeconds(10)));
 	}
@@ -668,6 +769,51 @@ class PerchanceClientTests {
 		private final List<Transport.Poll> polls = new ArrayList<>();
 
 		private final Deque<String> pollAnswers = new ArrayDeque<>();
+
+		private final List<Transport.Prefetch> prefetches = new ArrayList<>();
+
+		/** Whether a generate call downloads a success's image in the same call, as PageTransport does. */
+		private boolean prefetching = true;
+
+		/** When set, the path a prefetching generate call claims to have downloaded instead of the answer's. */
+		private String prefetchedPath;
+
+		/** What the downloading phase callback saw of the calls so far, one entry per prefetch started. */
+		private final List<Integer> startedAfterCalls = new ArrayList<>();
+
+		/**
+		 * As PageTransport: the generate POST (polled only when a poll is given), then, for a 200 JSON success
+		 * with a download path, that download through the script, after telling the caller it starts.
+		 */
+		@Override
+		public Transport.Generated generate(String url, String body, Duration timeout, Transport.Poll poll,
+				Transport.Prefetch prefetch) {
+			UpstreamResponse answer = (poll != null) ? send("POST", url, body, false, timeout, poll)
+					: send("POST", url, body, false, timeout);
+			this.prefetches.add(prefetch);
+			if (!this.prefetching || answer.httpStatus() != 200 || answer.text() == null) {
+				return new Transport.Generated(answer, null, null);
+			}
+			tools.jackson.databind.JsonNode node;
+			try {
+				node = JsonMapper.builder().build().readTree(answer.text());
+			}
+			catch (RuntimeException ex) {
+				return new Transport.Generated(answer, null, null);
+			}
+			tools.jackson.databind.JsonNode path = (node != null) ? node.get("imageDownloadUrl") : null;
+			if (node == null || !"success".equals(node.path("status").asString(null)) || path == null || !path.isString()
+					|| !path.asString().startsWith("/")) {
+				return new Transport.Generated(answer, null, null);
+			}
+			this.startedAfterCalls.add(this.sent.size());
+			prefetch.started().run();
+			Duration downloadTimeout = (prefetch.budget().compareTo(prefetch.stepTimeout()) < 0) ? prefetch.budget()
+					: prefetch.stepTimeout();
+			UpstreamResponse download = send("GET", prefetch.base() + path.asString(), null, true, downloadTimeout);
+			return new Transport.Generated(answer, (this.prefetchedPath != null) ? this.prefetchedPath : path.asString(),
+					download);
+		}
 
 		/** Answers of the polls made during the next polled-over request (null: a failed poll). */
 		void pollAnswers(String... answers) {
