@@ -100,8 +100,7 @@ final class GenerateProtocol {
 			String url = base + "/api/generate?userKey=" + encode(this.keys.key()) + "&requestId=" + requestId
 					+ "&adAccessCode=" + encode(adCode) + "&__cacheBust=" + randomFloat();
 			String body = generateBody(spec, adCode, requestId);
-			Transport.Generated call = generateCall(url, body, requestId, budget, progress);
-			UpstreamResponse response = call.response();
+			UpstreamResponse response = generateCall(url, body, requestId, budget, progress);
 			if (!response.answered() && response.timedOut()) {
 				this.orphanedGeneration = true;
 			}
@@ -129,7 +128,7 @@ final class GenerateProtocol {
 						this.calls.breaker().onSuccess();
 						this.calls.protocolUnchanged();
 						progress.phase(Phase.DOWNLOADING);
-						return this.downloads.download(spec, node, budget, call);
+						return this.downloads.download(spec, node, budget);
 					}
 					case "waiting_for_prev_request_to_finish" -> {
 						if (++awaits > retry.awaitAttempts()) {
@@ -175,16 +174,13 @@ final class GenerateProtocol {
 	}
 
 	/**
-	 * The generate POST, with the image of a success downloaded in the same call (the {@code downloading}
-	 * phase is reported when that download starts); for a job, Perchance's queue position is polled while it
-	 * is outstanding, no more often than every 5 s per key. A poll that fails or answers nonsense changes
-	 * nothing for the job.
+	 * The generate POST; for a job, Perchance's queue position is polled while it is outstanding, no more often
+	 * than every 5 s per key. A poll that fails or answers nonsense changes nothing for the job.
 	 */
-	private Transport.Generated generateCall(String url, String body, String requestId, Budget budget,
+	private UpstreamResponse generateCall(String url, String body, String requestId, Budget budget,
 			ProgressSink progress) {
-		Runnable downloading = () -> progress.phase(Phase.DOWNLOADING);
 		if (progress == ProgressSink.NONE) {
-			return this.calls.generate(url, body, budget, null, downloading);
+			return this.calls.fetch("POST", url, body, false, budget);
 		}
 		long now = System.nanoTime();
 		Duration first = QUEUE_POLL_FIRST;
@@ -199,7 +195,7 @@ final class GenerateProtocol {
 			queuePositionAnswered(text, progress);
 		});
 		try {
-			return this.calls.generate(url, body, budget, poll, downloading);
+			return this.calls.fetch("POST", url, body, budget, poll);
 		}
 		finally {
 			// A poll may have been sent whose answer never came back: count it as sent at the end of the call.

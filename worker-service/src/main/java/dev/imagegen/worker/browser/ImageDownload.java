@@ -28,8 +28,7 @@ import static dev.imagegen.worker.browser.UpstreamCalls.text;
 /**
  * Fetching and checking the image of a successful generate answer (docs/perchance-protocol.md, section 3):
  * the download URL with its retries, the legacy path, SHA-256 equal to {@code imageId}, and exactly the
- * requested size read from the image's header. A download the generate call already made is the first
- * attempt, checked like any other; when it fails, the next attempts download separately.
+ * requested size read from the image's header.
  */
 final class ImageDownload {
 
@@ -43,15 +42,7 @@ final class ImageDownload {
 		this.calls = calls;
 	}
 
-	/**
-	 * Downloads and checks the image of a success.
-	 * @param spec what was asked for
-	 * @param success the generate answer
-	 * @param budget the job's time
-	 * @param call the generate call, with the download it made of this answer's image, if any
-	 * @return the checked image
-	 */
-	UpstreamImage download(GenerationSpec spec, JsonNode success, Budget budget, Transport.Generated call) {
+	UpstreamImage download(GenerationSpec spec, JsonNode success, Budget budget) {
 		String imageId = text(success, "imageId");
 		if (imageId != null) {
 			imageId = imageId.toLowerCase(Locale.ROOT);
@@ -69,15 +60,12 @@ final class ImageDownload {
 
 		String failure = "no download URL";
 		if (downloadUrl != null && downloadUrl.startsWith("/")) {
-			// Only a download of exactly this URL stands for the first attempt.
-			UpstreamResponse prefetched = (call != null && downloadUrl.equals(call.downloadPath())) ? call.download() : null;
 			for (int attempt = 1; attempt <= this.calls.retry().downloadAttempts(); attempt++) {
 				if (attempt > 1) {
 					budget.sleep(this.calls.retry().downloadBackoff(), "retrying the download");
 				}
 				budget.check();
-				UpstreamResponse response = (attempt == 1 && prefetched != null) ? prefetched
-						: this.calls.fetch("GET", base + downloadUrl, null, true, budget);
+				UpstreamResponse response = this.calls.fetch("GET", base + downloadUrl, null, true, budget);
 				failure = checkDownload(response, imageId, budget);
 				if (failure == null) {
 					return decode(spec, response, imageId, seed, maybeNsfw, extension);

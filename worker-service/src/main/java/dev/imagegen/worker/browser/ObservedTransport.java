@@ -3,8 +3,6 @@ package dev.imagegen.worker.browser;
 import java.time.Duration;
 import java.util.function.Supplier;
 
-import io.micrometer.observation.Observation;
-
 import dev.imagegen.worker.job.JobTrace;
 
 /**
@@ -12,9 +10,7 @@ import dev.imagegen.worker.job.JobTrace;
  * ({@code verifyUser}), {@code upstream-generate}, {@code upstream-await}
  * ({@code awaitExistingGenerationRequest}) and {@code upstream-download} (the image, signed or legacy URL).
  * The step is chosen by the URL's path, never by its query (which holds the user key) or the body (the
- * prompt). Other calls (the ad access code, page loads) pass through unobserved. A generate call that downloads
- * its image in the same call is two steps, {@code upstream-generate} until the generate answer arrives and
- * {@code upstream-download} from then on.
+ * prompt). Other calls (the ad access code, page loads) pass through unobserved.
  */
 final class ObservedTransport implements Transport {
 
@@ -45,28 +41,6 @@ final class ObservedTransport implements Transport {
 			return this.delegate.send(method, url, body, binary, timeout, poll);
 		}
 		return this.trace.get().observe(step, () -> this.delegate.send(method, url, body, binary, timeout, poll));
-	}
-
-	/** The generate call with its prefetched download: one step until the download starts, a second one after. */
-	@Override
-	public Generated generate(String url, String body, Duration timeout, Poll poll, Prefetch prefetch) {
-		JobTrace trace = this.trace.get();
-		Observation[] current = { trace.start("upstream-generate") };
-		Prefetch observed = new Prefetch(prefetch.base(), prefetch.stepTimeout(), prefetch.budget(), () -> {
-			current[0].stop();
-			current[0] = trace.start("upstream-download");
-			prefetch.started().run();
-		});
-		try {
-			return this.delegate.generate(url, body, timeout, poll, observed);
-		}
-		catch (RuntimeException ex) {
-			current[0].error(ex);
-			throw ex;
-		}
-		finally {
-			current[0].stop();
-		}
 	}
 
 	static String step(String url, boolean binary) {

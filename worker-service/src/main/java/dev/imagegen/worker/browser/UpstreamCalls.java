@@ -89,15 +89,8 @@ final class UpstreamCalls {
 		return this.transport.send(method, url, body, binary, budget.stepTimeout(this.perchance.stepTimeout()));
 	}
 
-	/**
-	 * The generate call, polled when {@code poll} is not null, with its image downloaded in the same call when
-	 * it succeeds: within the step timeout each, never past the budget.
-	 */
-	Transport.Generated generate(String url, String body, Budget budget, Transport.Poll poll, Runnable downloadStarted) {
-		Duration timeout = budget.stepTimeout(this.perchance.stepTimeout());
-		Transport.Prefetch prefetch = new Transport.Prefetch(this.perchance.base(), this.perchance.stepTimeout(),
-				budget.remaining(), downloadStarted);
-		return this.transport.generate(url, body, timeout, poll, prefetch);
+	UpstreamResponse fetch(String method, String url, String body, Budget budget, Transport.Poll poll) {
+		return this.transport.send(method, url, body, false, budget.stepTimeout(this.perchance.stepTimeout()), poll);
 	}
 
 	/**

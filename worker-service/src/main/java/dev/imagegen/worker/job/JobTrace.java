@@ -80,16 +80,6 @@ public final class JobTrace {
 		return step(step).observe(work);
 	}
 
-	/**
-	 * Starts one step of the job whose end the caller decides (a step that ends inside another call, such as
-	 * the download fetched within the generate call).
-	 * @param step the step's tag value
-	 * @return the started observation; the caller stops it, after {@code error(…)} when the step failed
-	 */
-	public Observation start(String step) {
-		return step(step).start();
-	}
-
 	private Observation step(String step) {
 		// The literal (= NAME) lets OperationsDocsTests find the timer this observation also records.
 		Observation observation = Observation.createNotStarted("imagegen.worker.step", this.registry)

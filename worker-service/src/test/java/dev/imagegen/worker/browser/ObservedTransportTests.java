@@ -4,9 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.micrometer.observation.Observation;
-import io.micrometer.observation.ObservationHandler;
-import io.micrometer.observation.ObservationRegistry;
 import org.junit.jupiter.api.Test;
 
 import dev.imagegen.worker.job.JobTrace;
@@ -58,79 +55,6 @@ class ObservedTransportTests {
 		observed.send("GET", "http://h/api/getAccessCodeForAdPoweredStuff", null, false, Duration.ofSeconds(10), poll);
 
 		assertThat(polls).containsExactly(poll, poll);
-	}
-
-	@Test
-	void aGenerateCallThatDownloadsIsTwoStepsSplitWhenTheDownloadStarts() {
-		List<String> events = new ArrayList<>();
-		ObservationRegistry registry = ObservationRegistry.create();
-		registry.observationConfig().observationHandler(new ObservationHandler<>() {
-			@Override
-			public boolean supportsContext(Observation.Context context) {
-				return true;
-			}
-
-			@Override
-			public void onStart(Observation.Context context) {
-				events.add("start " + context.getLowCardinalityKeyValue("step").getValue());
-			}
-
-			@Override
-			public void onStop(Observation.Context context) {
-				events.add("stop " + context.getLowCardinalityKeyValue("step").getValue());
-			}
-		});
-		Transport delegate = new Transport() {
-			@Override
-			public UpstreamResponse send(String method, String url, String body, boolean binary, Duration timeout) {
-				throw new AssertionError("the generate call was sent without its prefetch");
-			}
-
-			@Override
-			public Generated generate(String url, String body, Duration timeout, Poll poll, Prefetch prefetch) {
-				events.add("generate answered");
-				prefetch.started().run();
-				events.add("downloaded");
-				return new Generated(new UpstreamResponse(200, "application/json", "{}", null, null), "/d",
-						new UpstreamResponse(200, "image/jpeg", null, new byte[] { 1 }, null));
-			}
-		};
-		Transport observed = new ObservedTransport(delegate, () -> JobTrace.of(registry));
-
-		Transport.Generated generated = observed.generate("http://h/api/generate?userKey=k", "{}", Duration.ofSeconds(10),
-				null, new Transport.Prefetch("http://h", Duration.ofSeconds(5), Duration.ofSeconds(10),
-						() -> events.add("caller told")));
-
-		assertThat(generated.downloadPath()).isEqualTo("/d");
-		assertThat(events).containsExactly("start upstream-generate", "generate answered", "stop upstream-generate",
-				"start upstream-download", "caller told", "downloaded", "stop upstream-download");
-	}
-
-	@Test
-	void aGenerateCallThatDownloadsNothingIsOneStep() {
-		List<String> steps = new ArrayList<>();
-		ObservationRegistry registry = ObservationRegistry.create();
-		registry.observationConfig().observationHandler(new ObservationHandler<>() {
-			@Override
-			public boolean supportsContext(Observation.Context context) {
-				return true;
-			}
-
-			@Override
-			public void onStop(Observation.Context context) {
-				steps.add(context.getLowCardinalityKeyValue("step").getValue());
-			}
-		});
-		Transport delegate = (method, url, body, binary, timeout) -> new UpstreamResponse(200, "application/json",
-				"{\"status\":\"gen_failure\"}", null, null);
-		Transport observed = new ObservedTransport(delegate, () -> JobTrace.of(registry));
-
-		Transport.Generated generated = observed.generate("http://h/api/generate?userKey=k", "{}", Duration.ofSeconds(10),
-				null, new Transport.Prefetch("http://h", Duration.ofSeconds(5), Duration.ofSeconds(10), () -> {
-				}));
-
-		assertThat(generated.download()).isNull();
-		assertThat(steps).containsExactly("upstream-generate");
 	}
 
 }
