@@ -34,7 +34,7 @@ import dev.imagegen.worker.problem.WorkerException;
  * {@code 504 deadline-exceeded}; none of them reaches a session. While it runs, it is re-claimed every beat (so no
  * other worker takes it), its progress goes to {@code P:events:{gen}}, and the cancel key, looked at once a
  * second, is the job's caller probe. At the end the result is stored, announced and the entry acknowledged
- * and deleted. An entry the worker could not finish because it is shutting down stays pending, so another
+ * and deleted, in one atomic call. An entry the worker could not finish because it is shutting down stays pending, so another
  * worker takes it once it has been idle for the heartbeat timeout.
  */
 final class EntryRunner {
@@ -270,19 +270,30 @@ final class EntryRunner {
 	}
 
 	/**
-	 * Stores the result, announces it, then acknowledges and deletes the entry. Retried while the caller still
-	 * waits; when that fails too, the entry stays pending, and the worker that takes it next answers it (by then
-	 * with {@code 504}).
+	 * Stores the result, announces it, acknowledges and deletes the entry, in one atomic call once the progress
+	 * events before it are sent (the {@code result} message ends them). Retried while the caller still waits;
+	 * when that fails too, the entry stays pending, and the worker that takes it next answers it (by then with
+	 * {@code 504}).
 	 */
 	private void store(WorkStream.Reader reader, StreamEntry entry, Answer answer, BooleanSupplier stopping) {
+		try {
+			this.publisher.flush().get(PUBLISH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException | TimeoutException | CancellationException ex) {
+			// Progress is advisory: a late or lost event does not hold up the result.
+			log.debug("Progress events of {} not all sent before its result: {}", entry.gen(), ex.toString());
+		}
 		long giveUp = ((entry.deadline() != null) ? entry.deadline() : System.currentTimeMillis())
 				+ CALLER_MARGIN.toMillis();
 		long backoff = 100;
 		while (true) {
 			try {
-				reader.storeResult(entry.gen(), answer.fields());
+				reader.finishWithResult(entry.gen(), entry.id(), answer.fields(), this.format.result(answer.status()));
 				this.status.up();
-				break;
+				return;
 			}
 			catch (RuntimeException ex) {
 				this.metrics.error("result");
@@ -295,25 +306,6 @@ final class EntryRunner {
 				pause(backoff);
 				backoff = Math.min(backoff * 2, RESULT_RETRY_MAX.toMillis());
 			}
-		}
-		try {
-			this.publisher.publish(entry.gen(), this.format.result(answer.status()))
-				.get(PUBLISH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		catch (ExecutionException | TimeoutException | CancellationException ex) {
-			// The API also reads the result key every 5 s: a lost message only costs it that.
-			log.debug("The result message of {} was not published: {}", entry.gen(), ex.toString());
-		}
-		try {
-			this.stream.finish(entry.id());
-		}
-		catch (RuntimeException ex) {
-			// The result is stored; whoever claims the entry next finds the caller answered or gone.
-			this.metrics.error("result");
-			log.warn("Could not acknowledge entry {}: {}", entry.id(), ex.toString());
 		}
 	}
 

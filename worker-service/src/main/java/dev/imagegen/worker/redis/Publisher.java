@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes the messages of every generation on its {@code P:events:{gen}} channel, in order, on one thread: a
  * job's progress watcher runs under the job's lock and may only hand its event over, and the {@code result}
- * message must follow the progress events it ends. Progress is a side channel: when Redis is slow and the
- * backlog is full, further progress events are dropped (the result is stored and read from its key anyway).
+ * message (sent with the stored result, after {@link #flush()}) must follow the progress events it ends.
+ * Progress is a side channel: when Redis is slow and the backlog is full, further progress events are dropped
+ * (the result is stored and read from its key anyway).
  */
 final class Publisher implements AutoCloseable {
 
@@ -63,6 +64,21 @@ final class Publisher implements AutoCloseable {
 			// (a caller waiting for the result message would wait its whole timeout; the API's 5 s read covers it).
 			this.metrics.error("publish");
 			log.debug("Publishing on the channel of {} dropped: {}", gen, ex.toString());
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	/**
+	 * The point after every message queued so far: done once they were all tried, so that a message sent
+	 * elsewhere next (the {@code result}, with the stored result) follows them.
+	 * @return done after the messages queued before it
+	 */
+	Future<?> flush() {
+		try {
+			return this.sender.submit(() -> {
+			});
+		}
+		catch (RejectedExecutionException ex) {
 			return CompletableFuture.failedFuture(ex);
 		}
 	}
