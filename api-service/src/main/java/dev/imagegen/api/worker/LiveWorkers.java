@@ -14,15 +14,17 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.imagegen.api.redis.RedisModeEnvironment;
 import dev.imagegen.api.redis.RedisProperties;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.data.domain.Range;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.stereotype.Component;
 
 /**
  * Redis mode: the workers alive now, read from their heartbeat keys {@code P:worker:{workerId}} (docs/architecture.md
  * "Scale-out on Redis"; a key lives {@code WORKER_HEARTBEAT_TIMEOUT} after its worker's last heartbeat, so a dead
- * worker drops out by itself). Read with {@code SCAN} (never {@code KEYS}, which blocks Redis) and cached for a second:
- * the dispatch asks on every generation (for the backlog bound) and a monitor may poll {@code /health} often.
+ * worker drops out by itself). The workers are named by the registry {@code P:workers}, which every heartbeat
+ * refreshes: two commands whatever the size of the keyspace, where a {@code SCAN} for the keys would page through
+ * every key (a result per generation of the last hour). Cached for a second: the dispatch asks on every
+ * generation (for the backlog bound) and a monitor may poll {@code /health} often.
  */
 @Component
 @ConditionalOnBooleanProperty(RedisModeEnvironment.ENABLED)
@@ -35,7 +37,9 @@ public class LiveWorkers {
 
 	private final JsonMapper jsonMapper;
 
-	private final String pattern;
+	private final String registry;
+
+	private final String keyPrefix;
 
 	private final Duration timeout;
 
@@ -45,7 +49,8 @@ public class LiveWorkers {
 			RedisCommandTimeout timeout) {
 		this.redis = redis;
 		this.jsonMapper = jsonMapper;
-		this.pattern = globEscaped(properties.key("worker", "")) + "*";
+		this.registry = properties.key("workers");
+		this.keyPrefix = properties.key("worker", "");
 		this.timeout = timeout.duration();
 		this.cached = read().cache((workers) -> CACHE_TTL, (failure) -> Duration.ZERO, () -> Duration.ZERO);
 	}
@@ -69,7 +74,9 @@ public class LiveWorkers {
 	}
 
 	private Mono<List<LiveWorker>> read() {
-		return this.redis.scan(ScanOptions.scanOptions().match(this.pattern).count(100).build())
+		return this.redis.opsForZSet()
+			.range(this.registry, Range.closed(0L, -1L))
+			.map((id) -> this.keyPrefix + id)
 			.collectList()
 			.flatMap((keys) -> keys.isEmpty() ? Mono.just(List.<String>of()) : this.redis.opsForValue().multiGet(keys))
 			.map(this::parse)
@@ -106,18 +113,6 @@ public class LiveWorkers {
 			// A heartbeat this API cannot read counts as no worker: it is not one this version can talk to.
 			return null;
 		}
-	}
-
-	/** {@code SCAN MATCH} takes a glob: a prefix with {@code *}, {@code ?} or brackets must match only itself. */
-	static String globEscaped(String literal) {
-		StringBuilder escaped = new StringBuilder();
-		for (char c : literal.toCharArray()) {
-			if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
-				escaped.append('\\');
-			}
-			escaped.append(c);
-		}
-		return escaped.toString();
 	}
 
 	/**

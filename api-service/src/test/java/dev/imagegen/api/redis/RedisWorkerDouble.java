@@ -78,7 +78,7 @@ public final class RedisWorkerDouble implements AutoCloseable {
 		this.text.flushall();
 	}
 
-	/** Writes {@code P:worker:{id}} as a live worker with this many sessions does. */
+	/** Writes {@code P:worker:{id}} and lists it in {@code P:workers}, as a live worker with this many sessions does. */
 	public void heartbeat(String id, int sessions) {
 		StringBuilder list = new StringBuilder();
 		for (int i = 0; i < sessions; i++) {
@@ -87,6 +87,7 @@ public final class RedisWorkerDouble implements AutoCloseable {
 		String value = "{\"id\":\"" + id + "\",\"heartbeatAt\":\"" + Instant.now() + "\",\"health\":{\"status\":\"UP\","
 				+ "\"sessions\":[" + list + "],\"queue\":{\"depth\":0,\"capacity\":16}}}";
 		this.text.psetex(this.prefix + "worker:" + id, 60_000, value);
+		this.text.zadd(this.prefix + "workers", System.currentTimeMillis(), id);
 	}
 
 	/** The next entry for a free session of {@code worker}, or {@code null} when none came within {@code wait}. */

@@ -80,13 +80,16 @@ class RedisDispatchTests {
 	void oneLiveWorkerWithOneSession() {
 		worker.flushAll();
 		worker.heartbeat(WORKER, 1);
-		// The API reads the heartbeats at most a second late: wait until it sees this one.
+		// The API reads the heartbeats at most a second late: wait until it sees this one, and only this one (a
+		// reading from before the flush may still list a test's other workers, and their sessions).
 		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> client.get()
 			.uri("/health")
 			.exchange()
 			.expectStatus()
 			.isOk()
 			.expectBody()
+			.jsonPath("$.workers.length()")
+			.isEqualTo(1)
 			.jsonPath("$.workers[0].id")
 			.isEqualTo(WORKER));
 	}
@@ -377,6 +380,27 @@ class RedisDispatchTests {
 			.jsonPath("$.workers[1].sessions")
 			.isEqualTo(3));
 		client.get().uri("/readyz").exchange().expectStatus().isOk();
+	}
+
+	@Test
+	void theLiveWorkersAreReadFromTheRegistryWithoutScanningTheKeyspace() {
+		// The keyspace of a busy system: a result per generation of the last hour. A heartbeat key that no
+		// registry member names is not a worker's (only the registry is read).
+		for (int i = 0; i < 2_000; i++) {
+			worker.redis().psetex(RedisWorkerDouble.PREFIX + "result:old-" + i, 60_000, "x");
+		}
+		worker.redis().psetex(RedisWorkerDouble.PREFIX + "worker:unregistered", 60_000, "{\"id\":\"unregistered\"}");
+		// Counted from here: any reading that lists worker-c was made after this.
+		worker.redis().configResetstat();
+		worker.heartbeat("worker-c", 2);
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> client.get()
+			.uri("/health")
+			.exchange()
+			.expectBody()
+			.jsonPath("$.workers[*].id")
+			.value((ids) -> assertThat(ids.toString()).contains("worker-c").doesNotContain("unregistered")));
+
+		assertThat(worker.redis().info("commandstats")).contains("cmdstat_zrange").doesNotContain("cmdstat_scan");
 	}
 
 	@Test

@@ -14,7 +14,6 @@ import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XClaimArgs;
@@ -49,6 +48,19 @@ final class WorkStream implements AutoCloseable {
 	static final Duration RESULT_TTL = Duration.ofHours(1);
 
 	private static final Duration READ_TIMEOUT = BLOCK.plusSeconds(2);
+
+	/**
+	 * KEYS: the heartbeat key, the registry. ARGV: the heartbeat, its TTL in ms, the worker id. Scored with
+	 * Redis's clock, so that workers need not agree on the time.
+	 */
+	private static final String HEARTBEAT = """
+			redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+			local time = redis.call('TIME')
+			local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+			redis.call('ZADD', KEYS[2], now, ARGV[3])
+			redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 10 * tonumber(ARGV[2]))
+			return 1
+			""";
 
 	/**
 	 * KEYS: the result hash, the work stream. ARGV: the TTL in seconds, the channel, the message, the group, the
@@ -174,21 +186,25 @@ final class WorkStream implements AutoCloseable {
 	}
 
 	/**
-	 * Writes the heartbeat key.
+	 * Writes the heartbeat key and keeps the worker in the registry {@code P:workers}, in one script: the API
+	 * lists the live workers from the registry and reads only their keys, never scanning the keyspace (which
+	 * holds a result per generation of the last hour). The registry forgets a worker silent for ten timeouts.
 	 * @param workerId the worker
 	 * @param json its heartbeat
 	 */
 	void heartbeat(String workerId, String json) {
-		commands().set(key("worker", workerId), json,
-				SetArgs.Builder.px(this.properties.heartbeatTimeout().toMillis()));
+		commands().eval(HEARTBEAT, ScriptOutputType.INTEGER, new String[] { key("worker", workerId), key("workers") },
+				json, Long.toString(this.properties.heartbeatTimeout().toMillis()), workerId);
 	}
 
 	/**
-	 * Deletes the heartbeat key (graceful shutdown).
+	 * Deletes the heartbeat key and leaves the registry (graceful shutdown).
 	 * @param workerId the worker
 	 */
 	void deleteHeartbeat(String workerId) {
-		commands().del(key("worker", workerId));
+		RedisCommands<String, String> commands = commands();
+		commands.del(key("worker", workerId));
+		commands.zrem(key("workers"), workerId);
 	}
 
 	/**

@@ -332,6 +332,11 @@ class RedisModeTests extends WorkerTestBase {
 		assertThat(beat.path("heartbeatAt").asString()).isNotBlank();
 		assertThat(beat.path("health").path("sessions").get(0).path("id").asString()).isEqualTo("session-0");
 		assertThat(beat.path("health").path("queue").path("capacity").asInt()).isEqualTo(16);
+		// Listed in the registry, scored with Redis's clock (ms): what the API reads instead of scanning keys.
+		Double registered = this.connection.sync().zscore(PREFIX + "workers", this.worker.workerId());
+		long redisNow = Long.parseLong(this.connection.sync().time().get(0)) * 1000;
+		assertThat(registered).isNotNull();
+		assertThat(registered.longValue()).isBetween(redisNow - 5_000, redisNow + 1_000);
 
 		JsonNode health = json(send("GET", "/health", null));
 		assertThat(health.path("redis").path("status").asString()).isEqualTo("UP");
@@ -379,6 +384,7 @@ class RedisModeTests extends WorkerTestBase {
 		this.applicationContext.stop();
 
 		assertThat(this.connection.sync().exists(key)).isZero();
+		assertThat(this.connection.sync().zscore(PREFIX + "workers", this.worker.workerId())).isNull();
 		assertThat(this.pool.isRunning()).isFalse();
 	}
 
