@@ -6,9 +6,10 @@
 # no-cache). Reports throughput against the ideal sessions / latency (target >= 0.9) and the p50 latency beyond
 # the emulator's own (the Redis mode's added latency per job is the difference, target < 5 ms).
 #
-#   bench/redis-vs-direct.sh                 20 s per run, about 6 minutes
+#   bench/redis-vs-direct.sh                 20 s per run after a 20 s warm-up, about 8 minutes
 #   DURATION=10s SESSIONS="1 2" MODES=redis bench/redis-vs-direct.sh
 #   FORMAT=jpeg bench/redis-vs-direct.sh      the same with JPEG answers (no PNG transcode on the worker)
+#   WARMUP=5s WARMUP_MS=1000 ...               a short warm-up at the measured latency (the JIT barely starts)
 #
 # wrk's own summary rounds latencies to 10 ms and counts only the requests that finished inside the run, which
 # at ~1 s per request and 1 connection loses up to one request per run (5 % at 20 s). So the table takes its
@@ -33,6 +34,8 @@ DURATION="${DURATION:-20s}"
 SESSIONS="${SESSIONS:-1 2 4}"
 MODES="${MODES:-direct redis}"
 GENERATE_MS="${GENERATE_MS:-1000}"
+WARMUP="${WARMUP:-20s}"
+WARMUP_MS="${WARMUP_MS:-20}"
 FORMAT="${FORMAT:-png}"
 case "$FORMAT" in png | jpeg) ;; *) echo "redis-vs-direct.sh: FORMAT is png or jpeg" >&2; exit 1 ;; esac
 BROWSER="${BROWSER_EXECUTABLE_PATH:-/usr/bin/chromium}"
@@ -87,8 +90,11 @@ PORT=$EMULATOR_PORT java -jar "$EMULATOR_JAR" >"$WORK/emulator.log" 2>&1 &
 PIDS+=($!)
 EMULATOR="http://127.0.0.1:$EMULATOR_PORT"
 await_http "$EMULATOR/__emulator/config"
-curl -fsS -o /dev/null -X POST "$EMULATOR/__emulator/config" -H 'Content-Type: application/json' \
-  -d "{\"generateLatencyMs\":$GENERATE_MS,\"turnstileDelayMs\":100}"
+emulator_latency() {
+  curl -fsS -o /dev/null -X POST "$EMULATOR/__emulator/config" -H 'Content-Type: application/json' \
+    -d "{\"generateLatencyMs\":$1,\"turnstileDelayMs\":100}"
+}
+emulator_latency "$GENERATE_MS"
 TOKEN="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 # wrk's histogram in microseconds, after its summary: "exact <mean> <p50> <p99> <max> <requests>"
 cat >"$WORK/exact.lua" <<'LUA'
@@ -140,8 +146,15 @@ one_config() {
   await_http "$api/readyz"
   local url="$api/generate?prompt=a+benchmark+lighthouse&seed=7&format=$FORMAT"
   loopback_only "$url"
-  # Warm-up: every session has its key and the JIT has seen the path.
-  wrk -t1 -c"$sessions" -d"$((sessions * 3 + 4))s" --timeout 30s -H 'Cache-Control: no-cache' "$url" >/dev/null
+  # Warm-up: every session has its key, and the JIT has compiled the path. At GENERATE_MS a session makes one image
+  # a second, too few for the JIT, which compiles a method after some hundreds of calls: measured from cold, both
+  # modes ran their per-request code interpreted (MONITOR showed 6-9 ms of API time between two Redis commands),
+  # which a service that has run for an hour does not. So the warm-up runs at WARMUP_MS, then at GENERATE_MS again
+  # until every session has had a job at that latency.
+  emulator_latency "$WARMUP_MS"
+  wrk -t1 -c"$sessions" -d"$WARMUP" --timeout 30s -H 'Cache-Control: no-cache' "$url" >/dev/null
+  emulator_latency "$GENERATE_MS"
+  wrk -t1 -c"$sessions" -d"$((GENERATE_MS * 2 / 1000 + 2))s" --timeout 30s -H 'Cache-Control: no-cache' "$url" >/dev/null
   out="$(wrk -t1 -c"$sessions" -d"$DURATION" --timeout 30s --latency -s "$WORK/exact.lua" -H 'Cache-Control: no-cache' "$url")"
   printf '%s %s\n%s\n' "$mode" "$sessions" "$out" >>"$WORK/wrk.txt"
   awk -v mode="$mode" -v s="$sessions" '
@@ -170,7 +183,7 @@ for line in open(sys.argv[1]):
     mode, s, rps, mean, p50, p99, n, bad = line.split()
     runs[(mode, int(s))] = (float(rps), float(mean), float(p50), float(p99), int(n), int(bad))
 print("Machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr), $(java -version 2>&1 | head -1 | tr -d '"')")
-print("Run $STAMP: emulator latency ${GENERATE_MS} ms, format $FORMAT, wrk -t1 -c<sessions> -d$DURATION, Cache-Control: no-cache (every request generates), load average $LOAD_BEFORE -> $LOAD_AFTER")
+print("Run $STAMP: emulator latency ${GENERATE_MS} ms, format $FORMAT, warm-up $WARMUP at ${WARMUP_MS} ms, wrk -t1 -c<sessions> -d$DURATION, Cache-Control: no-cache (every request generates), load average $LOAD_BEFORE -> $LOAD_AFTER")
 print()
 print("| sessions | mode | images/s (wrk) | images/s (sessions / mean) | ideal | ratio (target >= 0.9) | mean ms | p50 ms | p50 beyond the emulator ms | p99 ms | requests | non-2xx |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
