@@ -122,23 +122,65 @@ final class RedisClientLimiter implements ClientLimiter {
 					: Decision.refused("request-rate", Duration.ofNanos(probe.getNanosToWaitForRefill()))));
 	}
 
+	/**
+	 * The slot and the token are asked for at once, not one after the other: a round trip less on the path of
+	 * every generation. So the full slots refuse a generation that may have spent a token: that token is given
+	 * back before the refusal is answered (for that moment, the client's other requests see one token fewer).
+	 */
 	@Override
 	public Mono<Decision> tryStartGeneration(ClientIdentity client) {
 		return Mono.defer(() -> {
 			byte[] leases = leasesKey(client);
 			byte[] lease = newLease();
-			Mono<Decision> decision = acquire(leases, lease, client.maxConcurrent()).flatMap((taken) -> {
-				if (!taken) {
-					return Mono.just(Decision.refused("concurrency", this.concurrencyRetryAfter));
-				}
-				return bucket("generations", ClientBandwidths.generationBucket(client), client.generationsPerMinute())
-					.flatMap((bucket) -> Mono.fromFuture(() -> bucket.tryConsumeAndReturnRemaining(1)))
-					.flatMap((probe) -> consumed(probe, leases, lease))
-					// The token could not be asked for: the slot goes back (or expires, if Redis is gone).
-					.onErrorResume((failure) -> removeQuietly(leases, lease).then(Mono.error(failure)));
-			});
+			Mono<AsyncBucketProxy> bucket = bucket("generations", ClientBandwidths.generationBucket(client),
+					client.generationsPerMinute())
+				.cache();
+			// Each outcome or its failure, so that both are known before anything is undone.
+			Mono<Object> slot = acquire(leases, lease, client.maxConcurrent()).cast(Object.class)
+				.onErrorResume(Mono::just);
+			Mono<Object> token = bucket.flatMap((proxy) -> Mono.fromFuture(() -> proxy.tryConsumeAndReturnRemaining(1)))
+				.cast(Object.class)
+				.onErrorResume(Mono::just);
+			Mono<Decision> decision = Mono.zip(slot, token)
+				.flatMap((both) -> decide(both.getT1(), both.getT2(), bucket, leases, lease));
 			return guarded("generation limit", releasedIfAbandoned(decision));
 		});
+	}
+
+	/**
+	 * @param slot whether the lease was taken, or why asking failed (the lease is then removed already)
+	 * @param token the consumption probe, or why asking failed
+	 */
+	private Mono<Decision> decide(Object slot, Object token, Mono<AsyncBucketProxy> bucket, byte[] leases,
+			byte[] lease) {
+		boolean taken = Boolean.TRUE.equals(slot);
+		boolean consumed = (token instanceof ConsumptionProbe probe) && probe.isConsumed();
+		Mono<Void> slotBack = taken ? removeQuietly(leases, lease) : Mono.empty();
+		Mono<Void> tokenBack = consumed ? refundQuietly(bucket) : Mono.empty();
+		if (slot instanceof Throwable failure) {
+			return tokenBack.then(Mono.error(failure));
+		}
+		if (token instanceof Throwable failure) {
+			return slotBack.then(Mono.error(failure));
+		}
+		if (!taken) {
+			return tokenBack.thenReturn(Decision.refused("concurrency", this.concurrencyRetryAfter));
+		}
+		if (!consumed) {
+			Duration wait = Duration.ofNanos(((ConsumptionProbe) token).getNanosToWaitForRefill());
+			return slotBack.thenReturn(Decision.refused("generation-rate", wait));
+		}
+		return Mono.just(held(leases, lease));
+	}
+
+	/** Gives a spent generation token back; a failure is logged only (the client has one token fewer). */
+	private Mono<Void> refundQuietly(Mono<AsyncBucketProxy> bucket) {
+		return bucket.flatMap((proxy) -> Mono.fromFuture(() -> proxy.addTokens(1)))
+			.timeout(this.redis.timeout())
+			.onErrorResume((failure) -> {
+				this.failures.failed("token refund", failure);
+				return Mono.empty();
+			});
 	}
 
 	@Override
@@ -152,14 +194,6 @@ final class RedisClientLimiter implements ClientLimiter {
 					generationsPerMinute, both.getT2().getAvailableTokens(),
 					LocalClientLimiter.seconds(Duration.ofNanos(both.getT2().calculateFullRefillingTime())),
 					ClientBandwidths.WINDOW.toSeconds())));
-	}
-
-	private Mono<Decision> consumed(ConsumptionProbe probe, byte[] leases, byte[] lease) {
-		if (!probe.isConsumed()) {
-			Decision refused = Decision.refused("generation-rate", Duration.ofNanos(probe.getNanosToWaitForRefill()));
-			return removeQuietly(leases, lease).thenReturn(refused);
-		}
-		return Mono.just(held(leases, lease));
 	}
 
 	/** An admitted generation: its lease is renewed while it runs and removed once when it ends. */
