@@ -24,7 +24,9 @@ import org.springframework.stereotype.Component;
  * worker drops out by itself). The workers are named by the registry {@code P:workers}, which every heartbeat
  * refreshes: two commands whatever the size of the keyspace, where a {@code SCAN} for the keys would page through
  * every key (a result per generation of the last hour). Cached for a second: the dispatch asks on every
- * generation (for the backlog bound) and a monitor may poll {@code /health} often.
+ * generation (for the backlog bound) and a monitor may poll {@code /health} often. The dispatch does not wait
+ * for a new reading while the last one is younger than {@link #STALE_LIMIT}: it takes that one and has it
+ * renewed in the background, so that reading the workers is not on a generation's path.
  */
 @Component
 @ConditionalOnBooleanProperty(RedisModeEnvironment.ENABLED)
@@ -32,6 +34,13 @@ public class LiveWorkers {
 
 	/** How long one reading is reused: short against the heartbeat timeout, long against a request rate. */
 	static final Duration CACHE_TTL = Duration.ofSeconds(1);
+
+	/**
+	 * How old a reading the dispatch takes without waiting for a new one: a few seconds change nothing there,
+	 * since a dead worker's heartbeat outlives it by up to {@code WORKER_HEARTBEAT_TIMEOUT} anyway. Older than
+	 * this (Redis gone for that long), the dispatch waits for a reading, and fails with Redis.
+	 */
+	static final Duration STALE_LIMIT = Duration.ofSeconds(5);
 
 	private final ReactiveStringRedisTemplate redis;
 
@@ -44,6 +53,8 @@ public class LiveWorkers {
 	private final Duration timeout;
 
 	private final Mono<List<LiveWorker>> cached;
+
+	private volatile Reading last;
 
 	LiveWorkers(ReactiveStringRedisTemplate redis, RedisProperties properties, JsonMapper jsonMapper,
 			RedisCommandTimeout timeout) {
@@ -64,13 +75,31 @@ public class LiveWorkers {
 	}
 
 	/**
-	 * The browser sessions of all live workers that can take work, the unit of the backlog bound.
+	 * The browser sessions of all live workers that can take work, the unit of the backlog bound; from a reading
+	 * up to {@link #STALE_LIMIT} old.
 	 * @return the number of sessions, or an error when Redis did not answer
 	 */
 	public Mono<Integer> sessions() {
-		// A worker whose browsers are all down heartbeats but never reads: its sessions are no capacity, and with
-		// only such workers a generation is refused at once (503 worker-unavailable) instead of waiting to a 504.
-		return list().map((workers) -> workers.stream().filter(LiveWorker::usable).mapToInt(LiveWorker::sessions).sum());
+		Reading reading = this.last;
+		if (reading != null) {
+			Duration age = Duration.ofNanos(System.nanoTime() - reading.readAt());
+			if (age.compareTo(STALE_LIMIT) < 0) {
+				if (age.compareTo(CACHE_TTL) >= 0) {
+					// Renewed for the next generation; a failure shows at /health and, once stale, here.
+					this.cached.subscribe((ignored) -> {
+					}, (ignored) -> {
+					});
+				}
+				return Mono.just(usableSessions(reading.workers()));
+			}
+		}
+		return list().map(LiveWorkers::usableSessions);
+	}
+
+	// A worker whose browsers are all down heartbeats but never reads: its sessions are no capacity, and with only
+	// such workers a generation is refused at once (503 worker-unavailable) instead of waiting to a 504.
+	private static int usableSessions(List<LiveWorker> workers) {
+		return workers.stream().filter(LiveWorker::usable).mapToInt(LiveWorker::sessions).sum();
 	}
 
 	private Mono<List<LiveWorker>> read() {
@@ -80,6 +109,7 @@ public class LiveWorkers {
 			.collectList()
 			.flatMap((keys) -> keys.isEmpty() ? Mono.just(List.<String>of()) : this.redis.opsForValue().multiGet(keys))
 			.map(this::parse)
+			.doOnNext((workers) -> this.last = new Reading(workers, System.nanoTime()))
 			.timeout(this.timeout)
 			// Off the event loop: until Lettuce has connected once, Spring Data Redis connects blocking.
 			.subscribeOn(Schedulers.boundedElastic());
@@ -113,6 +143,9 @@ public class LiveWorkers {
 			// A heartbeat this API cannot read counts as no worker: it is not one this version can talk to.
 			return null;
 		}
+	}
+
+	private record Reading(List<LiveWorker> workers, long readAt) {
 	}
 
 	/**
