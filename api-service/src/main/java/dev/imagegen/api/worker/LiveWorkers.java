@@ -76,12 +76,13 @@ public class LiveWorkers {
 
 	/**
 	 * The browser sessions of all live workers that can take work, the unit of the backlog bound; from a reading
-	 * up to {@link #STALE_LIMIT} old.
+	 * with sessions up to {@link #STALE_LIMIT} old (one without is read anew, at most a second old).
 	 * @return the number of sessions, or an error when Redis did not answer
 	 */
 	public Mono<Integer> sessions() {
 		Reading reading = this.last;
-		if (reading != null) {
+		// Only a reading with sessions: one without would refuse generations for a worker that came up since.
+		if (reading != null && reading.sessions() > 0) {
 			Duration age = Duration.ofNanos(System.nanoTime() - reading.readAt());
 			if (age.compareTo(STALE_LIMIT) < 0) {
 				if (age.compareTo(CACHE_TTL) >= 0) {
@@ -90,7 +91,7 @@ public class LiveWorkers {
 					}, (ignored) -> {
 					});
 				}
-				return Mono.just(usableSessions(reading.workers()));
+				return Mono.just(reading.sessions());
 			}
 		}
 		return list().map(LiveWorkers::usableSessions);
@@ -109,7 +110,7 @@ public class LiveWorkers {
 			.collectList()
 			.flatMap((keys) -> keys.isEmpty() ? Mono.just(List.<String>of()) : this.redis.opsForValue().multiGet(keys))
 			.map(this::parse)
-			.doOnNext((workers) -> this.last = new Reading(workers, System.nanoTime()))
+			.doOnNext((workers) -> this.last = new Reading(usableSessions(workers), System.nanoTime()))
 			.timeout(this.timeout)
 			// Off the event loop: until Lettuce has connected once, Spring Data Redis connects blocking.
 			.subscribeOn(Schedulers.boundedElastic());
@@ -145,7 +146,8 @@ public class LiveWorkers {
 		}
 	}
 
-	private record Reading(List<LiveWorker> workers, long readAt) {
+	/** The usable sessions of one reading, and when it was made ({@link System#nanoTime()}). */
+	private record Reading(int sessions, long readAt) {
 	}
 
 	/**

@@ -25,6 +25,7 @@ import dev.imagegen.api.redis.RedisModeApi;
 import dev.imagegen.api.redis.RedisWorkerDouble;
 import dev.imagegen.testsupport.TestRedis;
 import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -460,11 +461,23 @@ class RedisDispatchTests {
 			worker.succeed(entry, WORKER, png, "image/png", 3, true);
 			return entry;
 		});
-		// The client limits' own connection may reconnect a little after the one /health reads, and answers 503 at
-		// once until it has (no entry is added then): the first request that passes them is served.
-		await().atMost(Duration.ofSeconds(10))
-			.pollInterval(Duration.ofMillis(200))
-			.untilAsserted(() -> client.get().uri("/generate?prompt=fox").exchange().expectStatus().isOk());
+		// The client limits' own connection may reconnect a little after the one /health reads, and answers 503
+		// queue-unavailable at once until it has (no entry is added then): the first request that passes them is
+		// served. Any other answer fails the test at once.
+		await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+			EntityExchangeResult<byte[]> answer = client.get()
+				.uri("/generate?prompt=fox")
+				.exchange()
+				.expectBody()
+				.returnResult();
+			if (answer.getStatus().value() == 200) {
+				return true;
+			}
+			assertThat(answer.getStatus().value()).isEqualTo(503);
+			assertThat(new String(answer.getResponseBodyContent(), java.nio.charset.StandardCharsets.UTF_8))
+				.contains(PROBLEMS + "queue-unavailable");
+			return false;
+		});
 		served.get(10, TimeUnit.SECONDS);
 	}
 

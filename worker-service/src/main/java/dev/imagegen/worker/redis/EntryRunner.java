@@ -54,7 +54,9 @@ final class EntryRunner {
 
 	private static final Duration RESULT_RETRY_MAX = Duration.ofSeconds(2);
 
-	private static final Duration PUBLISH_WAIT = Duration.ofSeconds(3);
+	// How long the result waits for the progress events before it: they are advisory, and a slow Redis must not
+	// hold up the result that the caller waits for near its deadline.
+	private static final Duration PROGRESS_WAIT = Duration.ofMillis(300);
 
 	private final WorkStream stream;
 
@@ -276,16 +278,29 @@ final class EntryRunner {
 	 * {@code 504}).
 	 */
 	private void store(WorkStream.Reader reader, StreamEntry entry, Answer answer, BooleanSupplier stopping) {
+		boolean interrupted = false;
 		try {
-			this.publisher.flush().get(PUBLISH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+			this.publisher.flush().get(PROGRESS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
 		}
 		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
+			// Set again once the result is stored: with the flag set every Redis call would fail at once.
+			interrupted = true;
 		}
 		catch (ExecutionException | TimeoutException | CancellationException ex) {
 			// Progress is advisory: a late or lost event does not hold up the result.
 			log.debug("Progress events of {} not all sent before its result: {}", entry.gen(), ex.toString());
 		}
+		try {
+			storeResult(reader, entry, answer, stopping);
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private void storeResult(WorkStream.Reader reader, StreamEntry entry, Answer answer, BooleanSupplier stopping) {
 		long giveUp = ((entry.deadline() != null) ? entry.deadline() : System.currentTimeMillis())
 				+ CALLER_MARGIN.toMillis();
 		long backoff = 100;

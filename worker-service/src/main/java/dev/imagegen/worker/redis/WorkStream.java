@@ -32,8 +32,8 @@ import io.lettuce.core.models.stream.PendingMessage;
  * own client: Spring Data Redis does not wrap {@code XAUTOCLAIM}. One shared connection serves the short
  * commands of every thread; each pull loop has a {@link Reader} of its own for the blocking read and the
  * script that ends an entry with its result (up to megabytes), which would otherwise hold up the others'
- * commands. Every command
- * has the client's timeout (2 s), the blocking read 2 s beyond its {@code BLOCK}. Connections are made on first
+ * commands. The shared connection's commands have the client's timeout (2 s); a reader's, the blocking read
+ * and the result script, 2 s beyond the read's {@code BLOCK}. Connections are made on first
  * use and again after a failure, so a worker that starts while Redis is down connects once it is back.
  */
 final class WorkStream implements AutoCloseable {
@@ -227,7 +227,7 @@ final class WorkStream implements AutoCloseable {
 		return text.getBytes(StandardCharsets.UTF_8);
 	}
 
-	/** One loop's own connection: its blocking reads and its result transactions. Used by one thread. */
+	/** One loop's own connection: its blocking reads and its result scripts. Used by one thread. */
 	final class Reader implements AutoCloseable {
 
 		private StatefulRedisConnection<String, byte[]> connection;
@@ -270,8 +270,10 @@ final class WorkStream implements AutoCloseable {
 		 * Ends an entry with its result in one round trip, one atomic step: stores {@code P:result:{gen}}
 		 * ({@code HSET}, {@code EXPIRE}), publishes the {@code result} message, acknowledges and deletes the entry.
 		 * (As a {@code MULTI} and separate commands these were six round trips, ~10 ms on the critical path of
-		 * every job; bench/redis-vs-direct.sh.) All or nothing: a failed call leaves the entry pending, and a retry
-		 * repeats it harmlessly.
+		 * every job; bench/redis-vs-direct.sh.) The {@code HSET} comes first, so a script refused there (Redis out
+		 * of memory) leaves nothing written and the entry pending. A call that timed out may still have run: its
+		 * retry stores the same hash again, publishes a second {@code result} message (the API reads the hash on
+		 * the first) and acknowledges nothing more.
 		 * @param gen the generation
 		 * @param id the entry id
 		 * @param fields the result's fields

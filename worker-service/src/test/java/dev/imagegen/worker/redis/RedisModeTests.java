@@ -337,6 +337,14 @@ class RedisModeTests extends WorkerTestBase {
 		long redisNow = Long.parseLong(this.connection.sync().time().get(0)) * 1000;
 		assertThat(registered).isNotNull();
 		assertThat(registered.longValue()).isBetween(redisNow - 5_000, redisNow + 1_000);
+		// A worker silent for more than ten heartbeat timeouts (3 s here) leaves the registry at the next beat;
+		// one silent for less stays (its key tells whether it is alive).
+		this.connection.sync().zadd(PREFIX + "workers", redisNow - 31_000, "long-gone");
+		this.connection.sync().zadd(PREFIX + "workers", redisNow - 20_000, "recently-gone");
+		await().atMost(Duration.ofSeconds(5))
+			.until(() -> this.connection.sync().zscore(PREFIX + "workers", "long-gone") == null);
+		assertThat(this.connection.sync().zscore(PREFIX + "workers", "recently-gone")).isNotNull();
+		this.connection.sync().zrem(PREFIX + "workers", "recently-gone");
 
 		JsonNode health = json(send("GET", "/health", null));
 		assertThat(health.path("redis").path("status").asString()).isEqualTo("UP");
