@@ -405,6 +405,26 @@ class RedisDispatchTests {
 	}
 
 	@Test
+	void theDispatchTakesARecentReadingOfTheWorkersWithoutWaitingForRedis() {
+		LiveWorkers workers = api.bean(LiveWorkers.class);
+		assertThat(workers.sessions().block(Duration.ofSeconds(5))).isEqualTo(1);
+		// Past the reading's second, within its five: what /health reads anew, the dispatch takes as it is.
+		await().pollDelay(LiveWorkers.CACHE_TTL.plusMillis(200)).atMost(Duration.ofSeconds(3)).until(() -> true);
+		redis.pause();
+		try {
+			assertThat(workers.sessions().block(Duration.ofMillis(500))).isEqualTo(1);
+			assertThatThrownBy(() -> workers.list().block(Duration.ofSeconds(10))).isNotNull();
+		}
+		finally {
+			redis.resume();
+		}
+		// Every connection back (the client limits' too) before the next test: an unknown job is a 404 again.
+		await().atMost(Duration.ofSeconds(30))
+			.pollInterval(Duration.ofMillis(200))
+			.until(() -> client.get().uri("/jobs/no-such-job").exchange().returnResult(byte[].class).getStatus().value() == 404);
+	}
+
+	@Test
 	void redisDownIsAQuickQueueUnavailableAndItRecoversWithoutARestart() throws Exception {
 		redis.pause();
 		try {
