@@ -12,8 +12,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.stereotype.Component;
 
 /**
- * Redis mode: the API's health from Redis: the live workers' heartbeats (those {@code P:workers} names) and whether Redis
- * answers at all. Nothing is probed over HTTP; a worker that stops writing its heartbeat drops out after
+ * Redis mode: the API's health from Redis: the live workers' heartbeats (those {@code P:workers} names) and
+ * whether Redis answers at all. Nothing is probed over HTTP; a worker that stops writing its heartbeat drops out after
  * {@code WORKER_HEARTBEAT_TIMEOUT}.
  */
 @Component

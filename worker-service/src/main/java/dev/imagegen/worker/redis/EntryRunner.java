@@ -34,8 +34,8 @@ import dev.imagegen.worker.problem.WorkerException;
  * {@code 504 deadline-exceeded}; none of them reaches a session. While it runs, it is re-claimed every beat (so no
  * other worker takes it), its progress goes to {@code P:events:{gen}}, and the cancel key, looked at once a
  * second, is the job's caller probe. At the end the result is stored, announced and the entry acknowledged
- * and deleted, in one atomic call. An entry the worker could not finish because it is shutting down stays pending, so another
- * worker takes it once it has been idle for the heartbeat timeout.
+ * and deleted, in one script. An entry the worker could not finish because it is shutting down stays pending,
+ * so another worker takes it once it has been idle for the heartbeat timeout.
  */
 final class EntryRunner {
 
@@ -272,7 +272,7 @@ final class EntryRunner {
 	}
 
 	/**
-	 * Stores the result, announces it, acknowledges and deletes the entry, in one atomic call once the progress
+	 * Stores the result, announces it, acknowledges and deletes the entry, in one script once the progress
 	 * events before it are sent (the {@code result} message ends them). Retried while the caller still waits;
 	 * when that fails too, the entry stays pending, and the worker that takes it next answers it (by then with
 	 * {@code 504}).
