@@ -209,17 +209,9 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 			Generation generation = new Generation(this.jsonMapper.writeValueAsString(request), expected, requestId,
 					onWorker, progress, fingerprint, traceparent(context));
 			Timer.Sample sample = Timer.start(this.meters);
-			// The live sessions (the backlog bound, and 0 = no worker) are asked for now and awaited only where the
-			// entry is added, after the subscription: two round trips off every generation's critical path. (Its
-			// outcome is cached and read there; nothing is lost by the early start.)
-			Mono<Long> capacity = this.liveWorkers.sessions()
-				.flatMap((sessions) -> (sessions == 0) ? Mono.<Long>error(noWorker())
-						: Mono.just((long) sessions * this.properties.queueCapacity()))
-				.cache();
-			capacity.subscribe((ignored) -> {
-			}, (ignored) -> {
-			});
-			return dispatch(generation, capacity)
+			return this.liveWorkers.sessions()
+				.flatMap((sessions) -> (sessions == 0) ? Mono.error(noWorker())
+						: dispatch(generation, (long) sessions * this.properties.queueCapacity()))
 				.timeout(this.settings.timeout(), Mono.error(RedisDispatch::deadlineExceeded))
 				.onErrorMap((failure) -> !(failure instanceof ApiProblem), (failure) -> {
 					logger.warn("Redis failed during generation of request {}: {}", requestId, describe(failure));
@@ -245,7 +237,7 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 	}
 
 	/** Random seed or fresh: a generation of its own. Fixed seed: the one in flight anywhere, or a new one. */
-	private Mono<WorkerImage> dispatch(Generation generation, Mono<Long> capacity) {
+	private Mono<WorkerImage> dispatch(Generation generation, long capacity) {
 		if (generation.fingerprint == null) {
 			return run(generation, newGen(), true, capacity);
 		}
@@ -274,14 +266,13 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 	 * Waits for one generation's result: subscribed before the entry exists (when this request adds it), so that the
 	 * {@code result} message cannot be missed; read on that message and every {@link #RESULT_POLL} from the start.
 	 */
-	private Mono<WorkerImage> run(Generation generation, String gen, boolean adds, Mono<Long> capacity) {
+	private Mono<WorkerImage> run(Generation generation, String gen, boolean adds, long capacity) {
 		ChannelTopic channel = ChannelTopic.of(this.properties.key("events", gen));
 		generation.waitingOn(gen);
 		return this.container.flatMap((listeners) -> listeners.receiveLater(channel).timeout(this.redisTimeout))
 			.flatMap((messages) -> {
 				Flux<String> resultMessages = messages.concatMap((message) -> Mono.justOrEmpty(onMessage(generation, message)));
-				// Inside the merge below, so that "no worker" ends the subscription like any other outcome.
-				Mono<Void> added = adds ? capacity.flatMap((bound) -> add(generation, gen, bound)) : capacity.then();
+				Mono<Void> added = adds ? add(generation, gen, capacity) : Mono.empty();
 				Flux<Object> polls = added.thenMany(Flux.interval(Duration.ZERO, RESULT_POLL).onBackpressureDrop().cast(Object.class));
 				// merge subscribes to the messages first, so nothing published after the add is lost.
 				return Flux.<Object>merge(resultMessages, polls)
