@@ -54,11 +54,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Redis mode: the dispatch through the shared work stream, exactly as docs/architecture.md "Scale-out on Redis" fixes
- * the wire. Per generation: a fresh {@code gen}; {@code SUBSCRIBE P:events:{gen}} first (one listener container, one
- * pub/sub connection for the whole API), then the entry is added to {@code P:work} by a script that refuses when the
- * stream already holds {@code QUEUE_CAPACITY} × live sessions; progress messages go to the caller's listener; the
- * {@code result} message, and a read of {@code P:result:{gen}} right after subscribing and every 5 s (so a lost message
- * costs at most that), end the wait, mapped by the direct mode's rules ({@link WorkerAnswers}). A fixed-seed request
+ * the wire. Per generation: a fresh {@code gen}; {@code SUBSCRIBE P:events:{gen}} (one listener container, one
+ * pub/sub connection for the whole API) and, at the same time, the entry is added to {@code P:work} by a script that
+ * refuses when the stream already holds {@code QUEUE_CAPACITY} × live sessions; progress messages go to the caller's
+ * listener; the {@code result} message, and a read of {@code P:result:{gen}} once subscribed and added and every 5 s
+ * (so a lost message costs at most that), end the wait, mapped by the direct mode's rules ({@link WorkerAnswers}). A fixed-seed request
  * shares one generation across replicas ({@code P:flight:{fingerprint}}). A caller that leaves sets
  * {@code P:cancel:{gen}}. Nothing waits past {@code WORKER_TIMEOUT} ({@code 504 deadline-exceeded}), and any Redis
  * failure is {@code 503 queue-unavailable}.
@@ -263,26 +263,42 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 	}
 
 	/**
-	 * Waits for one generation's result: subscribed before the entry exists (when this request adds it), so that the
-	 * {@code result} message cannot be missed; read on that message and every {@link #RESULT_POLL} from the start.
+	 * Waits for one generation's result. When this request adds the entry, the add goes out together with the
+	 * {@code SUBSCRIBE} (a round trip less per generation) and the hash is read first once both are done: a
+	 * {@code result} published before the subscription took effect is then in the hash already (the worker stores it
+	 * before it publishes). The hash is also read on every {@code result} message and every {@link #RESULT_POLL}.
 	 */
 	private Mono<WorkerImage> run(Generation generation, String gen, boolean adds, long capacity) {
 		ChannelTopic channel = ChannelTopic.of(this.properties.key("events", gen));
 		generation.waitingOn(gen);
-		return this.container.flatMap((listeners) -> listeners.receiveLater(channel).timeout(this.redisTimeout))
-			.flatMap((messages) -> {
-				Flux<String> resultMessages = messages.concatMap((message) -> Mono.justOrEmpty(onMessage(generation, message)));
-				Mono<Void> added = adds ? add(generation, gen, capacity) : Mono.empty();
-				Flux<Object> polls = added.thenMany(Flux.interval(Duration.ZERO, RESULT_POLL).onBackpressureDrop().cast(Object.class));
-				// merge subscribes to the messages first, so nothing published after the add is lost.
+		return Mono.defer(() -> {
+			Mono<Void> added = adds ? add(generation, gen, capacity).cache() : Mono.empty();
+			Mono<Flux<ReactiveSubscription.Message<String, String>>> subscribed = this.container
+				.flatMap((listeners) -> listeners.receiveLater(channel).timeout(this.redisTimeout));
+			if (adds) {
+				// Sent now; its outcome is taken below (cached). Failures are not lost: they end the wait there, or,
+				// when the subscription fails first, the entry is withdrawn.
+				added.subscribe(null, (failure) -> {
+				});
+			}
+			return subscribed.doOnError((failure) -> {
+				if (adds) {
+					generation.withdraw();
+				}
+			}).flatMap((messages) -> {
+				Flux<String> resultMessages = messages
+					.concatMap((message) -> Mono.justOrEmpty(onMessage(generation, message)));
+				Flux<Object> polls = added.then(Mono.fromRunnable(() -> generation.dispatched(adds)))
+					.thenMany(Flux.interval(Duration.ZERO, RESULT_POLL).onBackpressureDrop().cast(Object.class));
+				// merge subscribes to the messages first, so nothing published after the first read is lost.
 				return Flux.<Object>merge(resultMessages, polls)
 					.concatMap((trigger) -> readResult(generation, gen, adds))
 					.next();
-			})
-			.map((hash) -> {
-				generation.resultRead();
-				return image(generation, hash);
 			});
+		}).map((hash) -> {
+			generation.resultRead();
+			return image(generation, hash);
+		});
 	}
 
 	/** Forwards a progress message; a {@code result} message becomes a trigger to read the hash. */
@@ -327,9 +343,6 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 				if (FULL.equals(id)) {
 					this.queueFull.increment();
 					return Mono.error(queueFull(capacity));
-				}
-				if (generation.progress != null) {
-					generation.progress.onDispatched(gen);
 				}
 				return Mono.empty();
 			});
@@ -542,6 +555,18 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 
 		void resultRead() {
 			this.read.set(true);
+		}
+
+		/** The entry is in the stream and this request waits for it: a job's listener learns its generation. */
+		void dispatched(boolean adds) {
+			if (adds && this.progress != null) {
+				this.progress.onDispatched(this.added);
+			}
+		}
+
+		/** Nobody can wait for the entry just added (the subscription failed): the worker must not run it. */
+		void withdraw() {
+			cancelled();
 		}
 
 		/** The caller left: the worker must not start the entry, or stop it at its next step. */

@@ -220,6 +220,9 @@ class RedisDispatchTests {
 			.isEqualTo(PROBLEMS + "queue-full");
 		assertThat(worker.streamLength()).isEqualTo(2);
 		assertThat(queueFullCount()).isEqualTo(before + 1);
+		// The subscription made together with the refused add ends with the refusal: none is left behind.
+		await().atMost(Duration.ofSeconds(5))
+			.untilAsserted(() -> assertThat(worker.redis().pubsubChannels(RedisWorkerDouble.PREFIX + "events:*")).isEmpty());
 	}
 
 	@Test
