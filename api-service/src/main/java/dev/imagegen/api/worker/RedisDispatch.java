@@ -57,11 +57,11 @@ import org.springframework.stereotype.Component;
  * the wire. Per generation: a fresh {@code gen}; {@code SUBSCRIBE P:events:{gen}} (one listener container, one
  * pub/sub connection for the whole API) and, at the same time, the entry is added to {@code P:work} by a script that
  * refuses when the stream already holds {@code QUEUE_CAPACITY} × live sessions; progress messages go to the caller's
- * listener; the {@code result} message, and a read of {@code P:result:{gen}} once subscribed and added and every 5 s
- * (so a lost message costs at most that), end the wait, mapped by the direct mode's rules ({@link WorkerAnswers}). A fixed-seed request
- * shares one generation across replicas ({@code P:flight:{fingerprint}}). A caller that leaves sets
- * {@code P:cancel:{gen}}. Nothing waits past {@code WORKER_TIMEOUT} ({@code 504 deadline-exceeded}), and any Redis
- * failure is {@code 503 queue-unavailable}.
+ * listener; the {@code result} message, and a read of {@code P:result:{gen}} once subscribed and added and every
+ * 5 s (so a lost message costs at most that), end the wait, mapped by the direct mode's rules
+ * ({@link WorkerAnswers}). A fixed-seed request shares one generation across replicas
+ * ({@code P:flight:{fingerprint}}). A caller that leaves sets {@code P:cancel:{gen}}. Nothing waits past
+ * {@code WORKER_TIMEOUT} ({@code 504 deadline-exceeded}), and any Redis failure is {@code 503 queue-unavailable}.
  */
 @Component
 @ConditionalOnBooleanProperty(RedisModeEnvironment.ENABLED)
@@ -281,14 +281,11 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 				added.subscribe(null, (failure) -> {
 				});
 			}
-			return subscribed.doOnError((failure) -> {
-				if (adds) {
-					generation.withdraw();
-				}
-			}).flatMap((messages) -> {
+			// A subscription that failed leaves nobody to wait for an entry already added: the worker must not run it.
+			return subscribed.doOnError((failure) -> generation.cancelled()).flatMap((messages) -> {
 				Flux<String> resultMessages = messages
 					.concatMap((message) -> Mono.justOrEmpty(onMessage(generation, message)));
-				Flux<Object> polls = added.then(Mono.fromRunnable(() -> generation.dispatched(adds)))
+				Flux<Object> polls = added.then(Mono.fromRunnable(generation::dispatched))
 					.thenMany(Flux.interval(Duration.ZERO, RESULT_POLL).onBackpressureDrop().cast(Object.class));
 				// merge subscribes to the messages first, so nothing published after the first read is lost.
 				return Flux.<Object>merge(resultMessages, polls)
@@ -557,16 +554,11 @@ public class RedisDispatch implements WorkerDispatch, DisposableBean {
 			this.read.set(true);
 		}
 
-		/** The entry is in the stream and this request waits for it: a job's listener learns its generation. */
-		void dispatched(boolean adds) {
-			if (adds && this.progress != null) {
+		/** The entry this request added is in the stream and awaited: a job's listener learns its generation. */
+		void dispatched() {
+			if (this.added != null && this.progress != null) {
 				this.progress.onDispatched(this.added);
 			}
-		}
-
-		/** Nobody can wait for the entry just added (the subscription failed): the worker must not run it. */
-		void withdraw() {
-			cancelled();
 		}
 
 		/** The caller left: the worker must not start the entry, or stop it at its next step. */
