@@ -4,9 +4,9 @@ import dev.imagegen.worker.browser.SessionPool;
 import dev.imagegen.worker.browser.SessionSnapshot;
 
 /**
- * Lets a pull loop read only while a browser session is free to take what it reads: a session that can serve
- * and is not busy, and not already spoken for by a job waiting in the pool's queue (an HTTP job, or an entry
- * another loop submitted) or by another loop's read in flight. Each loop holds at most one entry, and there are
+ * Lets a pull loop read only while a browser session is free to take what it reads: a session that is ready
+ * (not busy, not relaunching), and not already spoken for by a job waiting in the pool's queue (an HTTP job, or
+ * an entry another loop submitted) or by another loop's read in flight. Each loop holds at most one entry, and there are
  * as many loops as sessions, so the worker never holds more entries than it has sessions.
  */
 final class FreeSessions {
@@ -38,8 +38,10 @@ final class FreeSessions {
 		return new Reservation();
 	}
 
+	// Ready, not merely able to serve: a session relaunching its browser as planned (recycling) can serve, but an
+	// entry read for it would wait the second or two of the relaunch while another worker may have a session free.
 	private static boolean free(SessionSnapshot session) {
-		return session.canServe() && !"busy".equals(session.state());
+		return session.canServe() && "ready".equals(session.state());
 	}
 
 	private synchronized void release() {

@@ -53,6 +53,16 @@ class FreeSessionsTests {
 		assertThat(this.free.tryReserve()).as("draining for shutdown").isNull();
 	}
 
+	@Test
+	void aSessionRelaunchingItsBrowserAsPlannedIsNotFree() {
+		pool("UP", 0, session("recycling", true));
+		assertThat(this.free.tryReserve()).as("it can serve, but only after its relaunch").isNull();
+
+		pool("UP", 0, session("recycling", true), session("ready", true));
+		assertThat(this.free.tryReserve()).isNotNull();
+		assertThat(this.free.tryReserve()).isNull();
+	}
+
 	private void pool(String status, int depth, SessionSnapshot... sessions) {
 		given(this.pool.isRunning()).willReturn(true);
 		given(this.pool.snapshot()).willReturn(new SessionPool.PoolSnapshot(status, List.of(sessions), depth, 16));
