@@ -9,7 +9,7 @@
 # and the p50 latency beyond the emulator's own, pooled over each mode's blocks; the Redis mode's added latency
 # per job is the difference of the two p50s (target < 5 ms).
 #
-#   bench/redis-vs-direct.sh                  30 s per mode in 6 blocks of 5 s, after a 20 s warm-up, ~8 minutes
+#   bench/redis-vs-direct.sh                  30 s per mode in 6 blocks of 5 s, after 60 s of warm-up, ~12 minutes
 #   DURATION=60s SESSIONS="1 2" bench/redis-vs-direct.sh
 #   FORMAT=jpeg bench/redis-vs-direct.sh      the same with JPEG answers (no PNG transcode on the worker)
 #   BLOCKS=3 WARMUP=5s WARMUP_MS=1000 ...      fewer, longer blocks; a short warm-up at the measured latency
@@ -37,7 +37,7 @@ DURATION="${DURATION:-30s}"
 BLOCKS="${BLOCKS:-6}"
 SESSIONS="${SESSIONS:-1 2 4}"
 GENERATE_MS="${GENERATE_MS:-1000}"
-WARMUP="${WARMUP:-20s}"
+WARMUP="${WARMUP:-60s}"
 WARMUP_MS="${WARMUP_MS:-20}"
 FORMAT="${FORMAT:-png}"
 seconds() { [[ "$2" =~ ^([0-9]+)s?$ ]] || { echo "redis-vs-direct.sh: $1 is whole seconds (30s)" >&2; exit 1; }; echo "${BASH_REMATCH[1]}"; }
@@ -119,7 +119,9 @@ end
 LUA
 
 # start_worker NAME SESSIONS: a worker in the Redis mode (it pulls from the stream and serves HTTP as well); its
-# base URL goes to WORKER_URLS, its pid to PIDS
+# base URL goes to WORKER_URLS, its pid to PIDS. Its sessions never relaunch their browsers as planned (every 500
+# jobs by default, which the warm-up at 20 ms reaches): a relaunch costs a second or two of CPU and the jobs
+# waiting meanwhile, whichever mode's block it falls into.
 start_worker() {
   local name="$1" sessions="$2" port
   port=$(free_port)
@@ -127,7 +129,7 @@ start_worker() {
     PERCHANCE_SITE_URL="$EMULATOR" BROWSER_ENGINE=chromium BROWSER_EXECUTABLE_PATH="$BROWSER" \
     BROWSER_HEADLESS=true BROWSER_PROFILE_DIR="$WORK/profiles-$name" WORKER_SESSIONS="$sessions" \
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 REDIS_URL="$REDIS_URL" \
-    java -jar "$WORKER_JAR" >"$WORK/worker-$name.log" 2>&1 &
+    java -Dimagegen.worker.browser.recycle-after=0 -jar "$WORKER_JAR" >"$WORK/worker-$name.log" 2>&1 &
   PIDS+=($!)
   CONFIG_PIDS+=($!)
   WORKER_URLS+=("http://127.0.0.1:$port")
@@ -189,7 +191,9 @@ one_config() {
   # image a second, too few for the JIT, which compiles a method after some hundreds of calls: measured from
   # cold, both modes ran their per-request code interpreted (MONITOR showed 6-9 ms of API time between two Redis
   # commands), which a service that has run for an hour does not. So the warm-up runs at WARMUP_MS, then at
-  # GENERATE_MS again until every session has had a job at that latency.
+  # GENERATE_MS again until every session has had a job at that latency. The Redis mode's API needs the longer
+  # warm-up: after 20 s (some 200 jobs) it still spent 30-50 ms of CPU per PNG against the direct mode's 13-16 ms
+  # (reading the 1.26 MB result through Lettuce), after another 60 s 11-17 ms, as the direct mode.
   emulator_latency "$WARMUP_MS"
   for mode in direct redis; do run_wrk "$mode" "$sessions" "$WARMUP_SECONDS"; done
   emulator_latency "$GENERATE_MS"
@@ -197,9 +201,11 @@ one_config() {
   for block in $(seq 0 $((BLOCKS * 2 - 1))); do
     # direct redis | redis direct | direct redis ...: each mode as often first as second
     if [ $(((block + block / 2) % 2)) -eq 0 ]; then mode=direct; else mode=redis; fi
+    busy_before="$(busy_ticks)"
     run_wrk "$mode" "$sessions" "$BLOCK_SECONDS" "$WORK/wrk-$sessions-$mode-$block.txt"
-    awk -v mode="$mode" -v s="$sessions" -v secs="$BLOCK_SECONDS" '
-      $1 == "exact" { printf "block %s %s %s %d\n", mode, s, secs, $6 }
+    busy_after="$(busy_ticks)"
+    awk -v mode="$mode" -v s="$sessions" -v secs="$BLOCK_SECONDS" -v busy=$((busy_after - busy_before)) '
+      $1 == "exact" { printf "block %s %s %s %d %d\n", mode, s, secs, $6, busy }
       $1 == "lat" { printf "lat %s %s %s %s\n", mode, s, $2, $3 }
       /Non-2xx/ { printf "bad %s %s %d\n", mode, s, $NF }
       /Socket errors/ { printf "errors %s %s %s\n", mode, s, $0 }' "$WORK/wrk-$sessions-$mode-$block.txt" >>"$WORK/runs"
@@ -208,6 +214,10 @@ one_config() {
   stop_pids "${CONFIG_PIDS[@]}"
   redis-cli -p "$REDIS_PORT" FLUSHALL >/dev/null
 }
+
+# The machine's busy CPU time so far, in clock ticks (every core: user, nice, system, irq, softirq, steal). Per
+# block and image it is what the whole chain (API, workers, Chromiums, emulator, Redis, wrk) spends on one image.
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 
 # After a block, the requests that wrk cut off are cancelled, but a generation already in the browser runs to its
 # end: the next block starts when every session is free again.
@@ -227,13 +237,14 @@ from collections import defaultdict
 lat = defaultdict(lambda: defaultdict(int))   # (mode, sessions) -> {microseconds: count}
 done = defaultdict(int)                         # (mode, sessions) -> requests wrk finished
 secs = defaultdict(int)                         # (mode, sessions) -> seconds measured
+busy = defaultdict(int)                         # (mode, sessions) -> busy CPU clock ticks of the machine
 bad = defaultdict(int)
 errors = defaultdict(list)
 for line in open(sys.argv[1]):
     f = line.split()
     key = (f[1], int(f[2]))
     if f[0] == "block":
-        secs[key] += int(f[3]); done[key] += int(f[4])
+        secs[key] += int(f[3]); done[key] += int(f[4]); busy[key] += int(f[5])
     elif f[0] == "lat":
         lat[key][int(f[3])] += int(f[4])
     elif f[0] == "bad":
@@ -253,8 +264,8 @@ def stats(hist):
 print("Machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr), $(java -version 2>&1 | head -1 | tr -d '"')")
 print("Run $STAMP: emulator latency ${GENERATE_MS} ms, format $FORMAT, warm-up $WARMUP at ${WARMUP_MS} ms, $DURATION per mode in $BLOCKS alternating blocks of ${BLOCK_SECONDS} s (wrk -t1 -c<sessions>), Cache-Control: no-cache (every request generates), load average $LOAD_BEFORE -> $LOAD_AFTER")
 print()
-print("| sessions | mode | images/s (wrk) | images/s (sessions / mean) | ideal | ratio (target >= 0.9) | mean ms | p50 ms | p50 beyond the emulator ms | p99 ms | requests | non-2xx |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| sessions | mode | images/s (wrk) | images/s (sessions / mean) | ideal | ratio (target >= 0.9) | mean ms | p50 ms | p50 beyond the emulator ms | p99 ms | requests | non-2xx | machine CPU ms per image |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 p50s = {}
 for s in sorted({k[1] for k in lat}):
     ideal = s * 1000.0 / $GENERATE_MS
@@ -266,7 +277,7 @@ for s in sorted({k[1] for k in lat}):
         p50s[key] = p50
         rps = done[key] / secs[key]
         little = s * 1000.0 / mean
-        print(f"| {s} | {mode} | {rps:.2f} | {little:.2f} | {ideal:.2f} | {rps / ideal:.2f} / {little / ideal:.2f} | {mean:.1f} | {p50:.1f} | {p50 - $GENERATE_MS:.1f} | {p99:.0f} | {n} | {bad[key]} |")
+        print(f"| {s} | {mode} | {rps:.2f} | {little:.2f} | {ideal:.2f} | {rps / ideal:.2f} / {little / ideal:.2f} | {mean:.1f} | {p50:.1f} | {p50 - $GENERATE_MS:.1f} | {p99:.0f} | {n} | {bad[key]} | {busy[key] * 1000.0 / $(getconf CLK_TCK) / max(done[key], 1):.0f} |")
 print()
 for s in sorted({k[1] for k in p50s}):
     if ("direct", s) in p50s and ("redis", s) in p50s:
