@@ -192,8 +192,9 @@ one_config() {
   # cold, both modes ran their per-request code interpreted (MONITOR showed 6-9 ms of API time between two Redis
   # commands), which a service that has run for an hour does not. So the warm-up runs at WARMUP_MS, then at
   # GENERATE_MS again until every session has had a job at that latency. The Redis mode's API needs the longer
-  # warm-up: after 20 s (some 200 jobs) it still spent 30-50 ms of CPU per PNG against the direct mode's 13-16 ms
-  # (reading the 1.26 MB result through Lettuce), after another 60 s 11-17 ms, as the direct mode.
+  # warm-up: after 20 s (some 200 jobs) it still spent 30-50 ms of CPU per PNG against the direct mode's 13-16 ms,
+  # after another 60 s 11-17 ms, as the direct mode (not profiled: its own path, the 1.26 MB result through
+  # Lettuce among it, is the part the direct mode does not run).
   emulator_latency "$WARMUP_MS"
   for mode in direct redis; do run_wrk "$mode" "$sessions" "$WARMUP_SECONDS"; done
   emulator_latency "$GENERATE_MS"

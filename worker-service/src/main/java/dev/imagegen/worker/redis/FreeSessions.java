@@ -6,8 +6,8 @@ import dev.imagegen.worker.browser.SessionSnapshot;
 /**
  * Lets a pull loop read only while a browser session is free to take what it reads: a session that is ready
  * (not busy, not relaunching), and not already spoken for by a job waiting in the pool's queue (an HTTP job, or
- * an entry another loop submitted) or by another loop's read in flight. Each loop holds at most one entry, and there are
- * as many loops as sessions, so the worker never holds more entries than it has sessions.
+ * an entry another loop submitted) or by another loop's read in flight. Each loop holds at most one entry, and
+ * there are as many loops as sessions, so the worker never holds more entries than it has sessions.
  */
 final class FreeSessions {
 
