@@ -27,6 +27,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+SCRIPT=redis-vs-direct.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 BENCH_TIMEOUT="${BENCH_TIMEOUT:-1500}"
 if [ -z "${REDIS_BENCH_BOUNDED:-}" ]; then
@@ -40,36 +43,28 @@ GENERATE_MS="${GENERATE_MS:-1000}"
 WARMUP="${WARMUP:-60s}"
 WARMUP_MS="${WARMUP_MS:-20}"
 FORMAT="${FORMAT:-png}"
-seconds() { [[ "$2" =~ ^([0-9]+)s?$ ]] || { echo "redis-vs-direct.sh: $1 is whole seconds (30s)" >&2; exit 1; }; echo "${BASH_REMATCH[1]}"; }
+seconds() { [[ "$2" =~ ^([0-9]+)s?$ ]] || die "$1 is whole seconds (30s)"; echo "${BASH_REMATCH[1]}"; }
 DURATION_SECONDS="$(seconds DURATION "$DURATION")"
 WARMUP_SECONDS="$(seconds WARMUP "$WARMUP")"
-[[ "$BLOCKS" =~ ^[1-9][0-9]*$ ]] || { echo "redis-vs-direct.sh: BLOCKS is a positive number" >&2; exit 1; }
+[[ "$BLOCKS" =~ ^[1-9][0-9]*$ ]] || die "BLOCKS is a positive number"
 BLOCK_SECONDS=$((DURATION_SECONDS / BLOCKS))
-[ "$BLOCK_SECONDS" -ge 2 ] || { echo "redis-vs-direct.sh: DURATION / BLOCKS is under 2 s" >&2; exit 1; }
-case "$FORMAT" in png | jpeg) ;; *) echo "redis-vs-direct.sh: FORMAT is png or jpeg" >&2; exit 1 ;; esac
+[ "$BLOCK_SECONDS" -ge 2 ] || die "DURATION / BLOCKS is under 2 s"
+case "$FORMAT" in png | jpeg) ;; *) die "FORMAT is png or jpeg" ;; esac
 BROWSER="${BROWSER_EXECUTABLE_PATH:-/usr/bin/chromium}"
 VERSION=0.1.0-SNAPSHOT
 API_JAR="api-service/target/api-service-$VERSION.jar"
 WORKER_JAR="worker-service/target/worker-service-$VERSION.jar"
 EMULATOR_JAR="perchance-emulator/target/perchance-emulator-$VERSION-exec.jar"
-API_JAVA_OPTS="${API_JAVA_OPTS:-$(sed -n 's/^API_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' run.sh)}"
-API_ARENAS="${API_MALLOC_ARENA_MAX:-$(sed -n 's/^API_MALLOC_ARENA_MAX="${API_MALLOC_ARENA_MAX:-\([0-9]*\)}"$/\1/p' run.sh)}"
+API_JAVA_OPTS="${API_JAVA_OPTS:-$(run_sh_api_flags)}"
+API_ARENAS="$(run_sh_api_arenas)"
 RESULTS="$ROOT/bench/results"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 
-die() { printf 'redis-vs-direct.sh: %s\n' "$*" >&2; exit 1; }
 for tool in java python3 redis-server redis-cli wrk curl timeout; do command -v "$tool" >/dev/null || die "needs $tool"; done
 [ -x "$BROWSER" ] || die "needs Chromium at $BROWSER (apt-get install -y chromium)"
 if [ ! -f "$API_JAR" ] || [ ! -f "$WORKER_JAR" ] || [ ! -f "$EMULATOR_JAR" ]; then
   ./mvnw -B -q -pl perchance-emulator,api-service,worker-service -am -DskipTests package
 fi
-
-loopback_only() {
-  case "$(sed -E 's#^[a-z]+://([^/:]*).*#\1#' <<<"$1")" in
-    127.0.0.1 | localhost) ;;
-    *) die "refusing a non-loopback target: $1" ;;
-  esac
-}
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/imagegen-redis-bench.XXXXXX")"
 PIDS=()
@@ -82,11 +77,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-await_http() {
-  for _ in $(seq 1 1800); do curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0; sleep 0.1; done
-  die "not ready: $1 (logs in $WORK, KEEP_WORK=1 keeps them)"
-}
 
 REDIS_PORT=$(free_port)
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$WORK" \
@@ -262,7 +252,7 @@ def stats(hist):
             if seen >= rank:
                 return v / 1000.0
     return n, sum(v * c for v, c in values) / n / 1000.0, pct(0.5), pct(0.99)
-print("Machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -sr), $(java -version 2>&1 | head -1 | tr -d '"')")
+print("$(machine_line)")
 print("Run $STAMP: emulator latency ${GENERATE_MS} ms, format $FORMAT, warm-up $WARMUP at ${WARMUP_MS} ms, $DURATION per mode in $BLOCKS alternating blocks of ${BLOCK_SECONDS} s (wrk -t1 -c<sessions>), Cache-Control: no-cache (every request generates), load average $LOAD_BEFORE -> $LOAD_AFTER")
 print()
 print("| sessions | mode | images/s (wrk) | images/s (sessions / mean) | ideal | ratio (target >= 0.9) | mean ms | p50 ms | p50 beyond the emulator ms | p99 ms | requests | non-2xx | machine CPU ms per image |")
