@@ -40,14 +40,16 @@ public final class SingleFlight {
 	 */
 	@SuppressWarnings("unchecked")
 	public <T> Mono<T> share(String key, Supplier<Mono<T>> work) {
-		return Mono.defer(() -> {
+		return Mono.deferContextual((context) -> {
 			boolean[] started = { false };
 			CompletableFuture<T> future = (CompletableFuture<T>) this.inFlight.computeIfAbsent(key, (k) -> {
 				started[0] = true;
 				return new CompletableFuture<T>();
 			});
 			if (started[0]) {
-				Mono.defer(work).toFuture().whenComplete((value, failure) -> {
+				// The work runs detached from its starter (it outlives a starter that leaves), but in the starter's
+				// context: its worker call continues the starter's trace.
+				Mono.defer(work).contextWrite(context).toFuture().whenComplete((value, failure) -> {
 					this.inFlight.remove(key, future);
 					if (failure != null) {
 						future.completeExceptionally(failure);

@@ -19,6 +19,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.util.context.ContextView;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.imagegen.api.cache.ImageMemory;
@@ -135,11 +136,12 @@ final class JobService implements AsyncGenerations {
 	Mono<Job> start(GenerateRequest request, ClientIdentity client, boolean fresh) {
 		return Mono.defer(() -> {
 			Job job = new Job(newId(), request, client, this.clock);
-			return this.store.add(job).then(Mono.defer(() -> run(job, request, client, fresh)));
+			return this.store.add(job).then(Mono.deferContextual((context) -> run(job, request, client, fresh, context)));
 		});
 	}
 
-	private Mono<Job> run(Job job, GenerateRequest request, ClientIdentity client, boolean fresh) {
+	private Mono<Job> run(Job job, GenerateRequest request, ClientIdentity client, boolean fresh,
+			ContextView context) {
 		// A fresh id per attempt: the worker's progress stream is named by it, and the job's id stays a secret
 		// between the API and its client.
 		String attemptId = UUID.randomUUID().toString();
@@ -167,7 +169,9 @@ final class JobService implements AsyncGenerations {
 		};
 		ImageGenerator.Call call = new ImageGenerator.Call(client, attemptId, fresh, (worker) -> {
 		}, (work) -> this.queue.run(job, work), progress);
-		Disposable run = this.generator.generate(request, call).subscribe((generated) -> {
+		// Subscribed here, not by the POST (the job outlives it), but in the POST's context: the worker call
+		// continues the POST's trace.
+		Disposable run = this.generator.generate(request, call).contextWrite(context).subscribe((generated) -> {
 			decided.tryEmitValue(Optional.empty());
 			ImageGenerator.Generated kept;
 			try {
