@@ -1,5 +1,6 @@
 package dev.imagegen.api.observability;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,6 +15,7 @@ import dev.imagegen.api.PrivateWorker;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -21,10 +23,11 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Traces through the running API with a WireMock worker: the worker call carries the caller's trace in
- * {@code traceparent}, and problem bodies name the trace. (JSON log lines are tested in system-tests,
+ * {@code traceparent} (a shared generation's and a job's too), and problem bodies name the trace. (JSON log lines are tested in system-tests,
  * {@code ObservabilityEndToEndTests}: Logback is configured once per JVM, so one test class switching it
  * would switch every later one.)
  */
@@ -75,6 +78,43 @@ class TracingTests {
 		assertThat(parent.matches()).as(calls.get(0).getHeader("traceparent")).isTrue();
 		assertThat(parent.group(1)).isEqualTo(TRACE_ID);
 		assertThat(parent.group(2)).isNotEqualTo("00f067aa0ba902b7");
+	}
+
+	@Test
+	void aRandomSeedsWorkerCallContinuesTheCallersTraceToo() {
+		// No fixed seed: no single flight, the call runs in the request's own chain.
+		this.client.get()
+			.uri((uri) -> uri.path("/generate").queryParam("prompt", "a lighthouse, any seed").build())
+			.header("traceparent", TRACEPARENT)
+			.exchange()
+			.expectStatus()
+			.isOk();
+		assertThat(workerCallTraceId()).isEqualTo(TRACE_ID);
+	}
+
+	@Test
+	void aJobsWorkerCallContinuesTheTraceOfItsPost() {
+		// The job's generation runs after the POST was answered (202), subscribed by the job service.
+		this.client.post()
+			.uri("/jobs")
+			.contentType(MediaType.APPLICATION_JSON)
+			.header("traceparent", TRACEPARENT)
+			.bodyValue("{\"prompt\":\"a lighthouse, later\"}")
+			.exchange()
+			.expectStatus()
+			.isAccepted();
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> !WORKER.findAll(postRequestedFor(urlEqualTo("/generate"))).isEmpty());
+		assertThat(workerCallTraceId()).isEqualTo(TRACE_ID);
+	}
+
+	/** The trace id of the one generation call the worker received. */
+	private static String workerCallTraceId() {
+		List<LoggedRequest> calls = WORKER.findAll(postRequestedFor(urlEqualTo("/generate")));
+		assertThat(calls).hasSize(1);
+		Matcher parent = WORKER_TRACEPARENT.matcher(calls.get(0).getHeader("traceparent"));
+		assertThat(parent.matches()).as(calls.get(0).getHeader("traceparent")).isTrue();
+		return parent.group(1);
 	}
 
 	@Test
