@@ -77,7 +77,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-
 REDIS_PORT=$(free_port)
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$WORK" \
   >"$WORK/redis.log" 2>&1 &

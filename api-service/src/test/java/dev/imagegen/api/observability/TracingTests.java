@@ -27,9 +27,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Traces through the running API with a WireMock worker: the worker call carries the caller's trace in
- * {@code traceparent} (a shared generation's and a job's too), and problem bodies name the trace. (JSON log lines are tested in system-tests,
- * {@code ObservabilityEndToEndTests}: Logback is configured once per JVM, so one test class switching it
- * would switch every later one.)
+ * {@code traceparent} (a shared generation's and a job's too), and problem bodies name the trace. (JSON log
+ * lines are tested in system-tests, {@code MonitoringEndToEndTests}: Logback is configured once per JVM, so
+ * one test class switching it would switch every later one.)
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "WORKER_TIMEOUT=5s" })
@@ -72,10 +72,7 @@ class TracingTests {
 			.exchange()
 			.expectStatus()
 			.isOk();
-		List<LoggedRequest> calls = WORKER.findAll(postRequestedFor(urlEqualTo("/generate")));
-		assertThat(calls).hasSize(1);
-		Matcher parent = WORKER_TRACEPARENT.matcher(calls.get(0).getHeader("traceparent"));
-		assertThat(parent.matches()).as(calls.get(0).getHeader("traceparent")).isTrue();
+		Matcher parent = workerTraceparent();
 		assertThat(parent.group(1)).isEqualTo(TRACE_ID);
 		assertThat(parent.group(2)).isNotEqualTo("00f067aa0ba902b7");
 	}
@@ -89,7 +86,7 @@ class TracingTests {
 			.exchange()
 			.expectStatus()
 			.isOk();
-		assertThat(workerCallTraceId()).isEqualTo(TRACE_ID);
+		assertThat(workerTraceparent().group(1)).isEqualTo(TRACE_ID);
 	}
 
 	@Test
@@ -105,16 +102,16 @@ class TracingTests {
 			.isAccepted();
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> !WORKER.findAll(postRequestedFor(urlEqualTo("/generate"))).isEmpty());
-		assertThat(workerCallTraceId()).isEqualTo(TRACE_ID);
+		assertThat(workerTraceparent().group(1)).isEqualTo(TRACE_ID);
 	}
 
-	/** The trace id of the one generation call the worker received. */
-	private static String workerCallTraceId() {
+	/** The {@code traceparent} of the one generation call the worker received, matched: trace id, span id. */
+	private static Matcher workerTraceparent() {
 		List<LoggedRequest> calls = WORKER.findAll(postRequestedFor(urlEqualTo("/generate")));
 		assertThat(calls).hasSize(1);
 		Matcher parent = WORKER_TRACEPARENT.matcher(calls.get(0).getHeader("traceparent"));
 		assertThat(parent.matches()).as(calls.get(0).getHeader("traceparent")).isTrue();
-		return parent.group(1);
+		return parent;
 	}
 
 	@Test
