@@ -2,6 +2,8 @@ package dev.imagegen.api.cache;
 
 import java.time.Duration;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
@@ -28,12 +30,26 @@ public interface ImageCache {
 	 * Stores (or replaces) an image. Returns at once: a shared tier is written in the background, and a failure
 	 * there is logged and counted, never passed on.
 	 * @param key the fingerprint
-	 * @param bytes the bytes
+	 * @param content the bytes, which the cache takes over (a direct buffer as {@link StoredImage#taking} wants
+	 * it: the cache keeps that same buffer, no copy)
 	 * @param mediaType what they are
 	 * @param seed the seed actually used
-	 * @return what was stored (with its time), on the heap as given, also when the cache is off
+	 * @return what was stored (with its time), also when the cache is off or did not keep it: when off-heap, a
+	 * reference of the caller's own, which it releases when done (an answer's {@code ImageAnswer} does)
 	 */
-	StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed);
+	StoredImage put(String key, ByteBuf content, MediaType mediaType, long seed);
+
+	/**
+	 * Stores (or replaces) an image that is in a heap array, as {@link #put(String, ByteBuf, MediaType, long)}.
+	 * @param key the fingerprint
+	 * @param bytes the bytes; never modified afterwards
+	 * @param mediaType what they are
+	 * @param seed the seed actually used
+	 * @return what was stored (with its time), on the heap as given
+	 */
+	default StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed) {
+		return put(key, Unpooled.wrappedBuffer(bytes), mediaType, seed);
+	}
 
 	/**
 	 * @param image an image from this cache

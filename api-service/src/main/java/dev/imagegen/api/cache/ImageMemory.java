@@ -107,10 +107,12 @@ public final class ImageMemory {
 	 * @throws NoImageMemory when the other holders' images leave no room for it, or direct memory is exhausted
 	 */
 	public StoredImage keep(StoredImage image) {
-		if (image.isOffHeap()) {
+		if (image.isKept()) {
 			// Already kept (the cache's bytes): sharing them takes no more memory, so it is never refused.
 			return image.offHeap();
 		}
+		// A fresh image (on the heap, or off it as a worker's answer is read, which the cache did not keep): the
+		// holder's keeping it takes room in the budget.
 		long others = othersHeld();
 		if (others + image.size() > this.budget) {
 			throw new NoImageMemory();

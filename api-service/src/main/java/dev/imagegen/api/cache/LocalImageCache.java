@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -138,18 +139,19 @@ final class LocalImageCache implements ImageCache {
 	}
 
 	@Override
-	public StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed) {
-		return hold(key, new StoredImage(bytes, mediaType, seed, this.ticker.read()));
+	public StoredImage put(String key, ByteBuf content, MediaType mediaType, long seed) {
+		return hold(key, StoredImage.taking(content, mediaType, seed, this.ticker.read()));
 	}
 
 	/**
-	 * Keeps a copy of an image off-heap (see {@link StoredImage}) and returns the image as given: the cache's own
-	 * reference never leaves it (a new image may be evicted as soon as it is put), so the caller answers the heap
-	 * array it already has, and later readers take references of their own ({@link #get}). The cache holds at most what the
+	 * Keeps an image off-heap (see {@link StoredImage}: a reference of its own to an image off-heap already, a copy
+	 * of one on the heap) and returns the image as given: the cache's own reference never leaves it (a new image may
+	 * be evicted as soon as it is put), so the caller answers with the reference it already has, and later readers
+	 * take references of their own ({@link #get}). The cache holds at most what the
 	 * images' budget leaves it ({@link ImageMemory#roomForCache()}, never more than {@code IMAGE_CACHE_SIZE}): when
 	 * URLs and retained jobs take more, it drops its least recently used images. An image that does not fit even
 	 * so, or finds direct memory exhausted, is not kept, so that it cannot fill the heap instead: it is answered
-	 * from the heap as it is, counted, and logged.
+	 * as it is, counted, and logged.
 	 */
 	private StoredImage hold(String key, StoredImage image) {
 		if (this.cache == null) {

@@ -16,24 +16,29 @@ import org.springframework.http.MediaType;
  * An image as the API holds it: the bytes exactly as first sent, what they are, the seed that made them, and when
  * they were stored (in the cache's own clock, for {@code Age}).
  * <p>
- * An image that is only passing through (a generation being answered, a job's image read back from Redis) stays in
- * the heap array it arrived in. An image the API keeps (the cache, OpenAI URLs, retained jobs) is copied once into
- * direct (off-heap) memory ({@link #offHeap()}): those bounds (256 MB each by default) are larger than the API's
- * 128 MB heap (run.sh, docker/api.Dockerfile), and a cache of share-link images, which are stored and rarely hit,
- * once filled the heap and stopped the API with an {@code OutOfMemoryError}. A direct buffer is also what Reactor
- * Netty writes to the socket without copying it first, so an answer from the cache is written as it is.
+ * <b>Where the bytes live.</b> A worker's answer over HTTP is read straight into one direct (off-heap) buffer of its
+ * exact size ({@link #taking}), which the cache then keeps as it is and every answer writes to the socket as it is:
+ * no heap array of the image's size, no copy on the way. The heap arrays a miss used to allocate (450 KB each) made
+ * the serial collector run some 60 young collections a second under load, each copying the images in flight, and
+ * the two copies (into the cache's buffer, and Netty's into a direct buffer for the socket) cost as much again
+ * (docs/benchmarks.md). Images that arrive as arrays (from Redis, and in tests) stay in them while they pass
+ * through, and are copied once into direct memory when a holder keeps them ({@link #offHeap()}). Kept images live
+ * off-heap because their bounds (256 MB each by default) are larger than the API's 128 MB heap (run.sh,
+ * docker/api.Dockerfile): a cache of share-link images, which are stored and rarely hit, once filled the heap and
+ * stopped the API with an {@code OutOfMemoryError}.
  * <p>
  * <b>Off-heap bytes are reference-counted and freed at once.</b> Left to the garbage collector, a dropped direct
  * buffer is freed only by the full collection the JDK runs when {@code -XX:MaxDirectMemorySize} is reached: under a
  * churning cache the API's memory filled to that limit and stayed there (547–628 MiB of RSS with a 32 MB cache,
  * docs/benchmarks.md). So each off-heap instance is <em>one reference</em> to a shared, counted Netty buffer: the
- * holder that keeps it (the cache's entry, a URL, a job) owns one, each reader gets its own ({@link #share()}), the
- * bytes being written to a socket hold one until written ({@link #body}), and the memory is freed when the last is
- * {@link #release() released}. Every read of the bytes goes through a reference its reader owns, so freed memory is
- * never read: a reference that was released refuses to be read ({@link IllegalStateException}), and one taken from
- * a holder that dropped the image just now is refused ({@link #share()} answers {@code null}) rather than handed out.
- * A reference that is never released is not a leak: its buffer still carries the JDK's cleaner, so the collector
- * frees it as before.
+ * generation that read it owns one until it hands it on, the holder that keeps it (the cache's entry, a URL, a job)
+ * owns one, each reader gets its own ({@link #share()}), the bytes being written to a socket hold one until written
+ * ({@link #body}), and the memory is freed when the last is {@link #release() released}. Every read of the bytes
+ * goes through a reference its reader owns, so freed memory is never read: a reference that was released refuses to
+ * be read ({@link IllegalStateException}), and one taken from a holder that dropped the image just now is refused
+ * ({@link #share()} answers {@code null}) rather than handed out. A reference that is never released (an answer
+ * whose caller left before it was built) is not a leak: its buffer is unpooled and carries the JDK's cleaner, so the
+ * collector frees it as before.
  */
 public final class StoredImage {
 
@@ -51,6 +56,12 @@ public final class StoredImage {
 	/** The counted direct buffer once off-heap, else {@code null}; this instance owns one of its references. */
 	private final ByteBuf direct;
 
+	/**
+	 * Whether a holder keeps these bytes (off-heap only; one flag for all references to the buffer): the images'
+	 * budget counts them then ({@link ImageMemory#keep}), and another holder may share them without a new check.
+	 */
+	private final AtomicBoolean kept;
+
 	/** Whether this instance's reference was released (off-heap only). */
 	private final AtomicBoolean released = new AtomicBoolean();
 
@@ -62,12 +73,14 @@ public final class StoredImage {
 	 * @param storedAtNanos the cache clock's reading when stored
 	 */
 	public StoredImage(byte[] bytes, MediaType mediaType, long seed, long storedAtNanos) {
-		this(bytes, null, bytes.length, mediaType, seed, storedAtNanos);
+		this(bytes, null, null, bytes.length, mediaType, seed, storedAtNanos);
 	}
 
-	private StoredImage(byte[] heap, ByteBuf direct, int size, MediaType mediaType, long seed, long storedAtNanos) {
+	private StoredImage(byte[] heap, ByteBuf direct, AtomicBoolean kept, int size, MediaType mediaType, long seed,
+			long storedAtNanos) {
 		this.heap = heap;
 		this.direct = direct;
+		this.kept = kept;
 		this.size = size;
 		this.mediaType = mediaType;
 		this.seed = seed;
@@ -75,8 +88,50 @@ public final class StoredImage {
 	}
 
 	/**
+	 * The image in the buffer given, which it takes over: a direct buffer's reference becomes this image's (the
+	 * buffer must be unpooled, of the image's size, for nobody else: {@link #directBuffer(int)}); a heap buffer's
+	 * bytes stay in its array when it is exactly the image, else they are copied into one.
+	 * @param content the image bytes, from its reader index to its writer index; never modified afterwards
+	 * @param mediaType {@code image/png} or {@code image/jpeg}
+	 * @param seed the seed actually used
+	 * @param storedAtNanos the cache clock's reading when stored
+	 * @return the image, a reference of the caller's own when off-heap
+	 */
+	public static StoredImage taking(ByteBuf content, MediaType mediaType, long seed, long storedAtNanos) {
+		int size = content.readableBytes();
+		if (content.isDirect()) {
+			ByteBuf bytes = (content.readerIndex() == 0) ? content : content.slice();
+			return new StoredImage(null, bytes, new AtomicBoolean(), size, mediaType, seed, storedAtNanos);
+		}
+		byte[] bytes;
+		if (content.hasArray() && content.arrayOffset() == 0 && content.readerIndex() == 0
+				&& content.array().length == size) {
+			bytes = content.array();
+		}
+		else {
+			bytes = new byte[size];
+			content.getBytes(content.readerIndex(), bytes);
+			content.release();
+		}
+		return new StoredImage(bytes, mediaType, seed, storedAtNanos);
+	}
+
+	/**
+	 * A buffer for an image's bytes as {@link #taking} expects it: direct, unpooled (an image kept for an hour must
+	 * not pin a chunk of Netty's pool), with the JDK's cleaner (freed by the collector should a reference be lost).
+	 * @param size the image's length in bytes
+	 * @return an empty buffer of exactly that capacity
+	 * @throws OutOfMemoryError when {@code -XX:MaxDirectMemorySize} is reached even after the collection the JDK
+	 * runs to free unreachable direct buffers
+	 */
+	public static ByteBuf directBuffer(int size) {
+		return new UnpooledDirectByteBuf(UnpooledByteBufAllocator.DEFAULT, size, size);
+	}
+
+	/**
 	 * The same image held in direct memory, as a reference of its own for a holder that keeps it: a copy of a heap
-	 * image (whose array can then be dropped), another reference to the bytes of one that is off-heap already.
+	 * image (whose array can then be dropped), another reference to the bytes of one that is off-heap already. The
+	 * bytes count as {@link #isKept() kept} from then on.
 	 * @return a new off-heap reference, owned by the caller
 	 * @throws OutOfMemoryError when {@code -XX:MaxDirectMemorySize} is reached even after the collection the JDK
 	 * runs to free unreachable direct buffers
@@ -88,12 +143,13 @@ public final class StoredImage {
 			if (shared == null) {
 				throw new IllegalStateException("The image's bytes were released");
 			}
+			this.kept.set(true);
 			return shared;
 		}
-		// Unpooled and with the JDK's cleaner: freed at release, or by the collector should a reference be lost.
-		ByteBuf buffer = new UnpooledDirectByteBuf(UnpooledByteBufAllocator.DEFAULT, this.size, this.size);
+		ByteBuf buffer = directBuffer(this.size);
 		buffer.writeBytes(this.heap);
-		return new StoredImage(null, buffer, this.size, this.mediaType, this.seed, this.storedAtNanos);
+		return new StoredImage(null, buffer, new AtomicBoolean(true), this.size, this.mediaType, this.seed,
+				this.storedAtNanos);
 	}
 
 	/**
@@ -112,7 +168,7 @@ public final class StoredImage {
 		catch (IllegalReferenceCountException ex) {
 			return null;
 		}
-		return new StoredImage(null, this.direct, this.size, this.mediaType, this.seed, this.storedAtNanos);
+		return new StoredImage(null, this.direct, this.kept, this.size, this.mediaType, this.seed, this.storedAtNanos);
 	}
 
 	/**
@@ -136,6 +192,14 @@ public final class StoredImage {
 	/** @return whether the bytes are held in direct memory */
 	public boolean isOffHeap() {
 		return this.direct != null;
+	}
+
+	/**
+	 * @return whether a holder keeps these bytes in direct memory (took them with {@link #offHeap()}), as opposed
+	 * to an image that only passes through, on the heap or off it
+	 */
+	public boolean isKept() {
+		return this.kept != null && this.kept.get();
 	}
 
 	/**

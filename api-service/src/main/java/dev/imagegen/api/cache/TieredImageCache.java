@@ -6,6 +6,7 @@ import java.util.function.LongSupplier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -77,12 +78,14 @@ final class TieredImageCache implements ImageCache {
 	}
 
 	@Override
-	public StoredImage put(String key, byte[] bytes, MediaType mediaType, long seed) {
-		StoredImage image = this.local.put(key, bytes, mediaType, seed);
-		if (bytes.length > MAX_SHARED.toBytes()) {
+	public StoredImage put(String key, ByteBuf content, MediaType mediaType, long seed) {
+		StoredImage image = this.local.put(key, content, mediaType, seed);
+		if (image.size() > MAX_SHARED.toBytes()) {
 			count("store", "too-large");
 			return image;
 		}
+		// The caller's reference, still unreleased: the array itself when on the heap (the Redis mode's images are).
+		byte[] bytes = image.bytes();
 		RedisImageTier.Entry entry = new RedisImageTier.Entry(bytes, mediaType, seed, this.wallClock.getAsLong());
 		// In the background: the caller has its image, and a Redis that is down must not delay or fail it.
 		this.shared.store(key, entry).subscribe(null, (failure) -> {

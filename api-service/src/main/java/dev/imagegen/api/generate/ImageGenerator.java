@@ -83,7 +83,7 @@ public class ImageGenerator {
 			// the client gate, so a joiner never inherits another client's 429 either.
 			// The admission wait (a job's turn) sits outside the shared future, so that cancelling a waiting job
 			// really withdraws it.
-			generation = this.singleFlight.<StoredImage>join(fingerprint)
+			generation = this.singleFlight.join(fingerprint)
 				.map((joined) -> joined.doOnSubscribe((subscription) -> admitted(call)))
 				.orElseGet(() -> this.gate.admit(call.client(), () -> admitted(call).admission()
 					.run(() -> this.singleFlight.share(fingerprint, () -> generateAndStore(seeded, call, fingerprint)))));
@@ -120,7 +120,8 @@ public class ImageGenerator {
 					fingerprint)
 			.map((image) -> {
 				long seed = (image.seed() != null) ? image.seed() : seeded.seed();
-				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.bytes(), image.mediaType(), seed);
+				// The cache takes the image's buffer over and keeps that same buffer: no copy.
+				return this.cache.put(seeded.withSeed(seed).fingerprint(), image.content(), image.mediaType(), seed);
 			});
 	}
 

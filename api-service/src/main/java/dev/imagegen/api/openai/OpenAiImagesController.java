@@ -105,6 +105,9 @@ class OpenAiImagesController {
 			.flatMap((generated) -> Flux.fromIterable(generated)
 				.concatMap((image) -> item(image, images.base64(), base))
 				.collectList())
+			// The images of a call that failed part-way (one generation's problem, the caller gone) are dropped
+			// unanswered: their references are released here (once: a second release does nothing).
+			.doOnDiscard(ImageGenerator.Generated.class, (dropped) -> dropped.image().release())
 			.map((data) -> {
 				Map<String, Object> body = new LinkedHashMap<>();
 				body.put("created", Instant.now().getEpochSecond());

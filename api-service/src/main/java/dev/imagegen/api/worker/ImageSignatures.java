@@ -1,5 +1,8 @@
 package dev.imagegen.api.worker;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
 import org.springframework.http.MediaType;
 
 /**
@@ -17,6 +20,17 @@ public final class ImageSignatures {
 	 * @return {@code image/png}, {@code image/jpeg}, or {@code null} for anything else
 	 */
 	public static MediaType sniff(byte[] bytes) {
+		return sniff(Unpooled.wrappedBuffer(bytes));
+	}
+
+	/**
+	 * The image type the bytes really are.
+	 * @param body the body, from its reader index; neither read nor released
+	 * @return {@code image/png}, {@code image/jpeg}, or {@code null} for anything else
+	 */
+	public static MediaType sniff(ByteBuf body) {
+		byte[] bytes = new byte[Math.min(8, body.readableBytes())];
+		body.getBytes(body.readerIndex(), bytes);
 		if (bytes.length >= 8 && (bytes[0] & 0xFF) == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G'
 				&& bytes[4] == 0x0D && bytes[5] == 0x0A && bytes[6] == 0x1A && bytes[7] == 0x0A) {
 			return MediaType.IMAGE_PNG;

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -27,9 +29,9 @@ public final class WorkerAnswers {
 
 	private static final Logger logger = LoggerFactory.getLogger(WorkerAnswers.class);
 
-	/** Worker problems passed on to the caller with their own status, type and detail. */
 	private static final byte[] EMPTY = new byte[0];
 
+	/** Worker problems passed on to the caller with their own status, type and detail. */
 	private static final Set<Integer> PASSED_ON = Set.of(422, 429, 502, 503, 504);
 
 	private final JsonMapper jsonMapper;
@@ -61,12 +63,45 @@ public final class WorkerAnswers {
 	public WorkerImage read(int status, MediaType declared, byte[] body, String retryAfter, String seed, String worker,
 			MediaType expected) {
 		if (status == 200) {
-			return image(declared, body, seed, worker, expected);
+			return image(declared, Unpooled.wrappedBuffer(body), seed, worker, expected);
 		}
+		throw failure(status, declared, body, retryAfter);
+	}
+
+	/**
+	 * Maps an answer with status 200 whose body was read into a buffer (the direct mode reads an image straight
+	 * into the direct buffer the cache keeps: {@code StoredImage}).
+	 * @param declared the answer's {@code Content-Type}, or {@code null} when it sent none (or an unreadable one)
+	 * @param body the answer's body, possibly empty; the image takes it over, and it is released when refused
+	 * @param seed the worker's {@code X-Seed}, or {@code null}
+	 * @param worker which worker answered (its URL)
+	 * @param expected the media type the caller asked for
+	 * @return the checked image, which owns {@code body}
+	 * @throws ApiProblem when the body is not the image asked for
+	 */
+	public WorkerImage image(MediaType declared, ByteBuf body, String seed, String worker, MediaType expected) {
+		try {
+			return checked(declared, body, seed, worker, expected);
+		}
+		catch (ApiProblem refused) {
+			body.release();
+			throw refused;
+		}
+	}
+
+	/**
+	 * Maps an answer with a status other than 200.
+	 * @param status the HTTP status the worker answered
+	 * @param declared the answer's {@code Content-Type}, or {@code null}
+	 * @param body the answer's body, possibly empty
+	 * @param retryAfter the worker's {@code Retry-After} in seconds, or {@code null}
+	 * @return the problem to answer
+	 */
+	public ApiProblem failure(int status, MediaType declared, byte[] body, String retryAfter) {
 		if (status == 401 || status == 403) {
-			throw authFailed(status);
+			return authFailed(status);
 		}
-		throw problem(status, declared, body, retryAfter);
+		return problem(status, declared, body, retryAfter);
 	}
 
 	/**
@@ -126,8 +161,9 @@ public final class WorkerAnswers {
 						+ "to the same value on the API and the worker.");
 	}
 
-	private static WorkerImage image(MediaType declared, byte[] bytes, String seed, String worker, MediaType expected) {
-		if (bytes.length == 0) {
+	private static WorkerImage checked(MediaType declared, ByteBuf bytes, String seed, String worker,
+			MediaType expected) {
+		if (bytes.readableBytes() == 0) {
 			throw badResponse("The worker answered 200 with an empty body instead of an image.");
 		}
 		MediaType actual = ImageSignatures.sniff(bytes);

@@ -14,6 +14,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +27,7 @@ import reactor.netty.resources.ConnectionProvider;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.imagegen.api.cache.StoredImage;
 import dev.imagegen.api.config.ApiProperties;
 import dev.imagegen.api.problem.ApiProblem;
 import dev.imagegen.api.problem.ProblemTypes;
@@ -33,12 +36,16 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.BodyExtractors;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.reactive.function.client.WebClientRequestException;
@@ -61,6 +68,9 @@ public class WorkerPool implements WorkerDispatch, DisposableBean {
 	static final int MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
 	private static final byte[] EMPTY = new byte[0];
+
+	/** How long a caller waits before trying again when direct memory was short (it frees as answers are sent). */
+	private static final Duration NO_MEMORY_RETRY_AFTER = Duration.ofSeconds(5);
 
 	/** The worker's progress events (docs/worker-api.md, {@code GET /progress/{requestId}}). */
 	private static final ParameterizedTypeReference<ServerSentEvent<String>> EVENTS = new ParameterizedTypeReference<>() {
@@ -364,10 +374,44 @@ public class WorkerPool implements WorkerDispatch, DisposableBean {
 			return response.releaseBody().then(Mono.error(WorkerAnswers.authFailed(status)));
 		}
 		HttpHeaders headers = response.headers().asHttpHeaders();
+		if (status == 200) {
+			return DataBufferUtils.join(response.body(BodyExtractors.toDataBuffers()), MAX_IMAGE_BYTES)
+				.map(WorkerPool::directCopy)
+				.defaultIfEmpty(Unpooled.EMPTY_BUFFER)
+				.map((content) -> this.answers.image(declared, content, headers.getFirst("X-Seed"), endpoint.url(),
+						expected));
+		}
 		return response.bodyToMono(byte[].class)
 			.defaultIfEmpty(EMPTY)
-			.map((bytes) -> this.answers.read(status, declared, bytes, headers.getFirst(HttpHeaders.RETRY_AFTER),
-					headers.getFirst("X-Seed"), endpoint.url(), expected));
+			.flatMap((bytes) -> Mono.error(
+					this.answers.failure(status, declared, bytes, headers.getFirst(HttpHeaders.RETRY_AFTER))));
+	}
+
+	/**
+	 * The image's bytes, which arrived in Netty's pooled buffers, copied once into the one direct buffer the image
+	 * keeps from now on (as the cache's entry and as every answer's body: see {@code StoredImage}), instead of into a
+	 * heap array that the cache then copies again. Direct memory that is exhausted is the API's fault, not the
+	 * worker's: a 503 to try again shortly.
+	 */
+	private static ByteBuf directCopy(DataBuffer joined) {
+		try {
+			int size = joined.readableByteCount();
+			ByteBuf copy;
+			try {
+				copy = StoredImage.directBuffer(size);
+			}
+			catch (OutOfMemoryError ex) {
+				throw ApiProblem.of(ProblemTypes.INTERNAL_ERROR, 503, "No memory for the image",
+						"The API has no direct memory left to read the worker's image; try again shortly.")
+					.withRetryAfter(NO_MEMORY_RETRY_AFTER);
+			}
+			ByteBuf source = NettyDataBufferFactory.toByteBuf(joined);
+			copy.writeBytes(source, source.readerIndex(), size);
+			return copy;
+		}
+		finally {
+			DataBufferUtils.release(joined);
+		}
 	}
 
 	/** A connection no worker accepted: the request was never sent, so another worker may take it. */

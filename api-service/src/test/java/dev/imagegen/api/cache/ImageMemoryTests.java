@@ -52,6 +52,18 @@ class ImageMemoryTests {
 	}
 
 	@Test
+	void aFreshImageOffHeapThatNoHolderKeepsTakesRoomInTheBudget() {
+		ImageMemory memory = new ImageMemory(1000);
+		memory.register(() -> 1000);
+		// A worker's answer is read off-heap; with the cache off (or full), nobody counts it yet.
+		StoredImage fresh = StoredImage.taking(StoredImage.directBuffer(10).writerIndex(10), MediaType.IMAGE_PNG, 1, 0);
+
+		assertThatExceptionOfType(ImageMemory.NoImageMemory.class).isThrownBy(() -> memory.keep(fresh));
+		StoredImage kept = new ImageMemory(1000).keep(fresh);
+		assertThat(kept.sharesBytesWith(fresh)).isTrue();
+	}
+
+	@Test
 	void theCacheShrinksToMakeRoomForAnImageThatMustBeKept() {
 		ImageMemory memory = new ImageMemory(1000);
 		AtomicLong jobs = new AtomicLong(300);

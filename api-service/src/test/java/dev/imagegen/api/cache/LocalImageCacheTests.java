@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.MediaType;
@@ -121,6 +122,24 @@ class LocalImageCacheTests {
 		assertThat(cache.get("fox").orElseThrow().sharesBytesWith(hit)).isTrue();
 		cache.restore("owl", bytes, MediaType.IMAGE_PNG, 43, Duration.ofMinutes(1));
 		assertThat(cache.get("owl").orElseThrow().isOffHeap()).isTrue();
+	}
+
+	@Test
+	void anImageReadOffHeapIsKeptAsItIsNotCopied() {
+		LocalImageCache cache = cache("1MB", Duration.ofHours(1));
+		ByteBuf read = StoredImage.directBuffer(3).writeBytes(new byte[] { 1, 2, 3 });
+		StoredImage stored = cache.put("fox", read, MediaType.IMAGE_PNG, 42);
+		StoredImage hit = cache.get("fox").orElseThrow();
+		assertThat(hit.sharesBytesWith(stored)).isTrue();
+		assertThat(hit.bytes()).containsExactly(1, 2, 3);
+		// The caller's reference and the reader's are released: the cache's own keeps the bytes.
+		stored.release();
+		hit.release();
+		StoredImage later = cache.get("fox").orElseThrow();
+		assertThat(later.bytes()).containsExactly(1, 2, 3);
+		later.release();
+		cache.clear();
+		assertThat(read.refCnt()).isZero();
 	}
 
 	@Test

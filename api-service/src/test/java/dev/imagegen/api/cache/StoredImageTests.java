@@ -1,6 +1,8 @@
 package dev.imagegen.api.cache;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.core.io.buffer.DataBuffer;
@@ -32,6 +34,34 @@ class StoredImageTests {
 		image.release();
 		assertThat(image.bytes()).isSameAs(source);
 		assertThat(image.size()).isEqualTo(PNG.length);
+	}
+
+	@Test
+	void aWorkersAnswerIsTakenInItsDirectBufferAndKeptWithoutACopy() {
+		ByteBuf read = StoredImage.directBuffer(PNG.length).writeBytes(PNG);
+		StoredImage image = StoredImage.taking(read, MediaType.IMAGE_PNG, 42, 7);
+		assertThat(image.isOffHeap()).isTrue();
+		// Passing through: not counted as kept until a holder keeps it.
+		assertThat(image.isKept()).isFalse();
+		StoredImage held = image.offHeap();
+		assertThat(held.sharesBytesWith(image)).isTrue();
+		assertThat(image.isKept()).isTrue();
+		assertThat(held.isKept()).isTrue();
+		assertThat(held.bytes()).isEqualTo(PNG);
+		assertThat(held.seed()).isEqualTo(42);
+		image.release();
+		assertThat(held.bytes()).isEqualTo(PNG);
+		held.release();
+		assertThat(read.refCnt()).isZero();
+	}
+
+	@Test
+	void anImageTakenFromAHeapBufferStaysInItsArrayWhenItIsExactlyTheImage() {
+		byte[] source = PNG.clone();
+		assertThat(StoredImage.taking(Unpooled.wrappedBuffer(source), MediaType.IMAGE_PNG, 1, 0).bytes()).isSameAs(source);
+		StoredImage sliced = StoredImage.taking(Unpooled.wrappedBuffer(source, 1, 3), MediaType.IMAGE_PNG, 1, 0);
+		assertThat(sliced.bytes()).containsExactly('P', 'N', 'G');
+		assertThat(sliced.isOffHeap()).isFalse();
 	}
 
 	@Test

@@ -140,6 +140,18 @@ class WorkerPoolTests {
 	}
 
 	@Test
+	void anImageIsReadIntoOneDirectBufferOfItsSizeThatTheImageOwns() {
+		answersWithImage(first, 0);
+		WorkerImage image = generate(pool(first.baseUrl(), Duration.ofSeconds(10))).block(Duration.ofSeconds(10));
+		// Straight into the buffer the cache keeps and answers write: no heap array of the image's size.
+		assertThat(image.content().isDirect()).isTrue();
+		assertThat(image.content().capacity()).isEqualTo(ImageFixtures.png().length);
+		assertThat(image.bytes()).isEqualTo(ImageFixtures.png());
+		assertThat(image.content().refCnt()).isEqualTo(1);
+		image.content().release();
+	}
+
+	@Test
 	void refusedConnectionIsRetriedOnAnotherWorkerAndTheRefusingOneIsSkipped() throws IOException {
 		answersWithImage(second, 0);
 		String refusing = "http://127.0.0.1:" + closedPort();
