@@ -60,7 +60,7 @@ class AccessLogFilter implements WebFilter, Ordered {
 
 	@Override
 	public int getOrder() {
-		// Just inside AsyncCompletionFilter, so that every other filter still sees the request id.
+		// Outermost, so that every other filter sees the request id and every answer is logged.
 		return Ordered.HIGHEST_PRECEDENCE + 1;
 	}
 
