@@ -41,7 +41,7 @@ public final class SingleFlight {
 	 * Runs the work for a key, or joins the run already in flight for it.
 	 * @param key what makes two requests identical
 	 * @param work starts the work when subscribed; called at most once per run
-	 * @return the shared outcome: an image of the subscriber's own (a reference it releases)
+	 * @return the shared outcome: an image of the subscriber's own (a reference it releases); subscribe once
 	 */
 	public Mono<StoredImage> share(String key, Supplier<Mono<StoredImage>> work) {
 		return Mono.deferContextual((context) -> {
@@ -68,8 +68,8 @@ public final class SingleFlight {
 	}
 
 	/**
-	 * Joins the run in flight for a key, if there is one; starts nothing. The caller must subscribe to the answer
-	 * (or the run's image is left to the collector to free).
+	 * Joins the run in flight for a key, if there is one; starts nothing. The caller must subscribe to the answer,
+	 * once (it is counted as one caller; unsubscribed, it leaves the run's image to the collector to free).
 	 * @param key what makes two requests identical
 	 * @return the shared outcome (an image of the subscriber's own), or empty when nothing runs for the key
 	 */

@@ -16,9 +16,9 @@ import org.springframework.http.MediaType;
  * An image as the API holds it: the bytes exactly as first sent, what they are, the seed that made them, and when
  * they were stored (in the cache's own clock, for {@code Age}).
  * <p>
- * <b>Where the bytes live.</b> A worker's answer over HTTP is read straight into one direct (off-heap) buffer of its
- * exact size ({@link #taking}), which the cache then keeps as it is and every answer writes to the socket as it is:
- * no heap array of the image's size, no copy on the way. The heap arrays a miss used to allocate (450 KB each) made
+ * <b>Where the bytes live.</b> A worker's answer over HTTP is copied once, from Netty's pooled network buffers, into
+ * one direct (off-heap) buffer of its exact size ({@link #taking}), which the cache then keeps as it is and every
+ * answer writes to the socket as it is: no heap array of the image's size, no copy after that one. The heap arrays a miss used to allocate (450 KB each) made
  * the serial collector run some 60 young collections a second under load, each copying the images in flight, and
  * the two copies (into the cache's buffer, and Netty's into a direct buffer for the socket) cost as much again
  * (docs/benchmarks.md). Images that arrive as arrays (from Redis, and in tests) stay in them while they pass
@@ -195,8 +195,9 @@ public final class StoredImage {
 	}
 
 	/**
-	 * @return whether a holder keeps these bytes in direct memory (took them with {@link #offHeap()}), as opposed
-	 * to an image that only passes through, on the heap or off it
+	 * @return whether a holder has kept these bytes in direct memory (took them with {@link #offHeap()}), as opposed
+	 * to an image that only passed through, on the heap or off it. It stays so when that holder drops them (the
+	 * cache evicts them): the bytes are in memory already, so another holder sharing them takes no more.
 	 */
 	public boolean isKept() {
 		return this.kept != null && this.kept.get();

@@ -122,7 +122,7 @@ class GenerateController {
 		return ImageAnswer.etag(fingerprint);
 	}
 
-	private static ResponseEntity<DataBuffer> notModified(GenerateRequest request, String etag) {
+	static ResponseEntity<DataBuffer> notModified(GenerateRequest request, String etag) {
 		return ResponseEntity.status(HttpStatus.NOT_MODIFIED)
 			.eTag(etag)
 			.header(HttpHeaders.CACHE_CONTROL, IMMUTABLE)

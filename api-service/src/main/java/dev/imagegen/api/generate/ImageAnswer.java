@@ -6,6 +6,7 @@ import org.springframework.core.io.buffer.DataBufferFactory;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.server.ServerWebExchange;
 
 /**
  * The answer that carries an image, with the headers of {@code /generate} ({@code X-Seed}, {@code ETag},
@@ -37,6 +38,27 @@ public final class ImageAnswer {
 		finally {
 			generated.image().release();
 		}
+	}
+
+	/**
+	 * The answer for an image to a request that may hold its ETag already ({@code If-None-Match}, weak comparison):
+	 * then a {@code 304}, built without a body, and the image's reference is released; else {@link #of}. A body
+	 * built and then not written (Spring answers 304 itself from a full answer) would keep its reference of the
+	 * image's bytes until a garbage collection.
+	 * @param asked the request as the caller made it
+	 * @param generated what the generator (or the job store) returned
+	 * @param exchange the exchange being answered
+	 * @return status 304 or 200, with the headers of {@code /generate}
+	 */
+	public static ResponseEntity<DataBuffer> conditional(GenerateRequest asked, ImageGenerator.Generated generated,
+			ServerWebExchange exchange) {
+		String etag = (generated.hit() || asked.seedFixed()) ? etag(generated.fingerprint()) : null;
+		if (etag != null && GenerateController.matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH),
+				etag)) {
+			generated.image().release();
+			return GenerateController.notModified(generated.request(), etag);
+		}
+		return of(asked, generated, exchange.getResponse().bufferFactory());
 	}
 
 	/**

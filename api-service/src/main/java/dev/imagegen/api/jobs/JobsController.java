@@ -119,7 +119,7 @@ class JobsController {
 	Mono<ResponseEntity<DataBuffer>> image(@PathVariable String id, ServerWebExchange exchange) {
 		return this.jobs.find(id).flatMap((job) -> switch (job.status()) {
 			case SUCCEEDED -> this.jobs.image(job)
-				.map((generated) -> ImageAnswer.of(job.request(), generated, exchange.getResponse().bufferFactory()));
+				.map((generated) -> ImageAnswer.conditional(job.request(), generated, exchange));
 			case FAILED -> Mono.error(job.error());
 			case CANCELLED -> Mono.error(ApiProblem.of(ProblemTypes.JOB_CANCELLED, 409, "Job cancelled",
 					"The job was cancelled before its image was made; it has no image."));

@@ -279,8 +279,9 @@ class OpenApiConfiguration {
 			.addApiResponse("503", problem("No worker configured or reachable; a worker's 503 problem (queue-full, "
 					+ "no-session, shutting-down) is passed on with its own type; in the Redis mode also Redis "
 					+ "unreachable (queue-unavailable), the shared backlog full (queue-full) or no live worker; "
+					+ "internal-error when the API's direct memory had no room to read the worker's image; "
 					+ "see Retry-After", ProblemTypes.WORKER_NOT_CONFIGURED, ProblemTypes.WORKER_UNAVAILABLE,
-					ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL))
+					ProblemTypes.QUEUE_UNAVAILABLE, ProblemTypes.QUEUE_FULL, ProblemTypes.INTERNAL_ERROR))
 			.addApiResponse("504", problem("The worker did not answer within WORKER_TIMEOUT; a worker's "
 					+ "deadline-exceeded is passed on; in the Redis mode, deadline-exceeded when no worker finished "
 					+ "within WORKER_TIMEOUT", ProblemTypes.WORKER_TIMEOUT, ProblemTypes.DEADLINE_EXCEEDED));

@@ -623,13 +623,30 @@ class JobsTests {
 		assertThat(second.get("status").stringValue()).isEqualTo("succeeded");
 		assertThat(second.get("seed").longValue()).isEqualTo(1234);
 		assertThat(WORKER.calls()).hasSize(1);
-		this.client.get()
+		String etag = this.client.get()
 			.uri("/jobs/{id}/image", second.get("id").stringValue())
 			.exchange()
 			.expectStatus()
 			.isOk()
 			.expectHeader()
-			.valueEquals("X-Cache", "HIT");
+			.valueEquals("X-Cache", "HIT")
+			.returnResult(byte[].class)
+			.getResponseHeaders()
+			.getETag();
+		assertThat(etag).isNotNull();
+		// A client that has the image already gets a 304, as on /generate.
+		this.client.get()
+			.uri("/jobs/{id}/image", second.get("id").stringValue())
+			.header(HttpHeaders.IF_NONE_MATCH, etag)
+			.exchange()
+			.expectStatus()
+			.isNotModified()
+			.expectHeader()
+			.valueEquals(HttpHeaders.ETAG, etag)
+			.expectHeader()
+			.valueEquals("X-Seed", "1234")
+			.expectBody()
+			.isEmpty();
 		// Cache-Control: no-cache asks for a fresh image, as on /generate.
 		JsonNode fresh = this.json.readTree(this.client.post()
 			.uri("/jobs")
