@@ -3,6 +3,7 @@ package dev.imagegen.api.cache;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledDirectByteBuf;
 import io.netty.util.IllegalReferenceCountException;
@@ -90,7 +91,8 @@ public final class StoredImage {
 	/**
 	 * The image in the buffer given, which it takes over: a direct buffer's reference becomes this image's (the
 	 * buffer must be unpooled, of the image's size, for nobody else: {@link #directBuffer(int)}); a heap buffer's
-	 * bytes stay in its array when it is exactly the image, else they are copied into one.
+	 * bytes stay in its array when it is exactly the image, else they are copied into one (a heap buffer is
+	 * unpooled, left to the collector).
 	 * @param content the image bytes, from its reader index to its writer index; never modified afterwards
 	 * @param mediaType {@code image/png} or {@code image/jpeg}
 	 * @param seed the seed actually used
@@ -103,16 +105,8 @@ public final class StoredImage {
 			ByteBuf bytes = (content.readerIndex() == 0) ? content : content.slice();
 			return new StoredImage(null, bytes, new AtomicBoolean(), size, mediaType, seed, storedAtNanos);
 		}
-		byte[] bytes;
-		if (content.hasArray() && content.arrayOffset() == 0 && content.readerIndex() == 0
-				&& content.array().length == size) {
-			bytes = content.array();
-		}
-		else {
-			bytes = new byte[size];
-			content.getBytes(content.readerIndex(), bytes);
-			content.release();
-		}
+		// The backing array itself when it is exactly the image, else a copy.
+		byte[] bytes = ByteBufUtil.getBytes(content, content.readerIndex(), size, false);
 		return new StoredImage(bytes, mediaType, seed, storedAtNanos);
 	}
 

@@ -52,7 +52,7 @@ public final class ImageAnswer {
 	 */
 	public static ResponseEntity<DataBuffer> conditional(GenerateRequest asked, ImageGenerator.Generated generated,
 			ServerWebExchange exchange) {
-		String etag = (generated.hit() || asked.seedFixed()) ? etag(generated.fingerprint()) : null;
+		String etag = generated.hit() ? etag(generated.fingerprint()) : missEtag(asked, generated);
 		if (etag != null && GenerateController.matches(exchange.getRequest().getHeaders().get(HttpHeaders.IF_NONE_MATCH),
 				etag)) {
 			generated.image().release();
@@ -83,10 +83,15 @@ public final class ImageAnswer {
 	 * A fresh image: cacheable by anyone, for ever, only when the caller fixed the seed (then it has an ETag).
 	 */
 	static ResponseEntity.BodyBuilder miss(GenerateRequest asked, ImageGenerator.Generated generated) {
-		String etag = asked.seedFixed() ? etag(generated.fingerprint()) : null;
+		String etag = missEtag(asked, generated);
 		return image(generated.request(), generated.image(), generated.fingerprint(), etag)
 			.header(HttpHeaders.CACHE_CONTROL, (etag != null) ? GenerateController.IMMUTABLE : GenerateController.NO_STORE)
 			.header(GenerateController.X_CACHE, "MISS");
+	}
+
+	/** A fresh image's ETag: only when the caller fixed the seed (a random seed's image is not asked for again). */
+	private static String missEtag(GenerateRequest asked, ImageGenerator.Generated generated) {
+		return asked.seedFixed() ? etag(generated.fingerprint()) : null;
 	}
 
 	/** A stored image for a fixed-seed request: the headers of a fresh answer plus {@code X-Cache} and {@code Age}. */

@@ -1,7 +1,6 @@
 package dev.imagegen.api.worker;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import org.springframework.http.MediaType;
 
@@ -12,15 +11,6 @@ import org.springframework.http.MediaType;
 public final class ImageSignatures {
 
 	private ImageSignatures() {
-	}
-
-	/**
-	 * The image type the bytes really are.
-	 * @param bytes the body
-	 * @return {@code image/png}, {@code image/jpeg}, or {@code null} for anything else
-	 */
-	public static MediaType sniff(byte[] bytes) {
-		return sniff(Unpooled.wrappedBuffer(bytes));
 	}
 
 	/**

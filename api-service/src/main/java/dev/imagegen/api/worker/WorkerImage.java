@@ -26,11 +26,7 @@ public record WorkerImage(ByteBuf content, MediaType mediaType, Long seed, Strin
 	 * @return the bytes; never modify them
 	 */
 	public byte[] bytes() {
-		if (this.content.hasArray() && this.content.arrayOffset() == 0 && this.content.readerIndex() == 0
-				&& this.content.array().length == this.content.readableBytes()) {
-			return this.content.array();
-		}
-		return ByteBufUtil.getBytes(this.content);
+		return ByteBufUtil.getBytes(this.content, this.content.readerIndex(), this.content.readableBytes(), false);
 	}
 
 }
