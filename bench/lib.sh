@@ -30,6 +30,19 @@ cpu_seconds() {
   awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
 }
 
+# jit_seconds PID: CPU seconds (user + system) so far of the JVM's JIT compiler threads (C1, C2).
+jit_seconds() {
+  local total=0 task ticks
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      C1\ CompilerThre* | C2\ CompilerThre*) ticks=$(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0) ;;
+      *) ticks=0 ;;
+    esac
+    total=$((total + ticks))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
+}
+
 rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 # noise_png FILE SIDE: a valid SIDExSIDE RGB PNG of noise (noise does not compress: 384 gives ~450 KB).
