@@ -35,7 +35,8 @@ jit_seconds() {
   local total=0 task ticks
   for task in /proc/"$1"/task/*; do
     case "$(cat "$task/comm" 2>/dev/null)" in
-      C1\ CompilerThre* | C2\ CompilerThre*) ticks=$(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0) ;;
+      # The name has a space, so count the fields after it: utime and stime are the 12th and 13th there.
+      C1\ CompilerThre* | C2\ CompilerThre*) ticks=$(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{print $12 + $13}') ;;
       *) ticks=0 ;;
     esac
     total=$((total + ticks))
