@@ -91,8 +91,8 @@ public final class StoredImage {
 	/**
 	 * The image in the buffer given, which it takes over: a direct buffer's reference becomes this image's (the
 	 * buffer must be unpooled, of the image's size, for nobody else: {@link #directBuffer(int)}); a heap buffer's
-	 * bytes stay in its array when it is exactly the image, else they are copied into one (a heap buffer is
-	 * unpooled, left to the collector).
+	 * bytes stay in its array when it is exactly the image (the array then is this image's), else they are copied
+	 * into one and the buffer is released.
 	 * @param content the image bytes, from its reader index to its writer index; never modified afterwards
 	 * @param mediaType {@code image/png} or {@code image/jpeg}
 	 * @param seed the seed actually used
@@ -107,6 +107,10 @@ public final class StoredImage {
 		}
 		// The backing array itself when it is exactly the image, else a copy.
 		byte[] bytes = ByteBufUtil.getBytes(content, content.readerIndex(), size, false);
+		if (!content.hasArray() || bytes != content.array()) {
+			// Copied: the buffer is done with (a pooled one goes back to its pool).
+			content.release();
+		}
 		return new StoredImage(bytes, mediaType, seed, storedAtNanos);
 	}
 

@@ -59,9 +59,12 @@ class StoredImageTests {
 	void anImageTakenFromAHeapBufferStaysInItsArrayWhenItIsExactlyTheImage() {
 		byte[] source = PNG.clone();
 		assertThat(StoredImage.taking(Unpooled.wrappedBuffer(source), MediaType.IMAGE_PNG, 1, 0).bytes()).isSameAs(source);
-		StoredImage sliced = StoredImage.taking(Unpooled.wrappedBuffer(source, 1, 3), MediaType.IMAGE_PNG, 1, 0);
+		ByteBuf part = Unpooled.wrappedBuffer(source, 1, 3);
+		StoredImage sliced = StoredImage.taking(part, MediaType.IMAGE_PNG, 1, 0);
 		assertThat(sliced.bytes()).containsExactly('P', 'N', 'G');
 		assertThat(sliced.isOffHeap()).isFalse();
+		// Copied out of it, so the buffer taken over is released (a pooled one goes back to its pool).
+		assertThat(part.refCnt()).isZero();
 	}
 
 	@Test
