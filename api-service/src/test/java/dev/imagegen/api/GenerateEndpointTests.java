@@ -8,9 +8,14 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.webflux.actuate.endpoint.web.AbstractWebFluxEndpointHandlerMapping;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
+import org.springframework.web.reactive.DispatcherHandler;
+import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -93,7 +98,14 @@ class GenerateEndpointTests extends SharedContextTests {
 		assertThat(headers.getContentType()).isEqualTo(MediaType.IMAGE_JPEG);
 		assertThat(headers.getCacheControl()).isEqualTo("no-store");
 		assertThat(headers.getETag()).isNull();
-		assertThat(headers.getFirst("X-Request-Id")).isNotBlank();
+		// A made one is a random (version 4) UUID, and a different one per request.
+		String requestId = headers.getFirst("X-Request-Id");
+		assertThat(requestId).isNotNull();
+		assertThat(java.util.UUID.fromString(requestId).version()).isEqualTo(4);
+		assertThat(java.util.UUID.fromString(requestId).variant()).isEqualTo(2);
+		assertThat(onlyWorkerCall().getHeader("X-Request-Id")).isEqualTo(requestId);
+		assertThat(this.client.get().uri("/livez").exchange().returnResult(Void.class).getResponseHeaders()
+			.getFirst("X-Request-Id")).isNotEqualTo(requestId);
 		JsonNode body = this.json.readTree(onlyWorkerCall().getBody());
 		long sent = body.get("seed").longValue();
 		assertThat(sent).isBetween(0L, 2147483647L);
@@ -243,6 +255,16 @@ class GenerateEndpointTests extends SharedContextTests {
 			.getFirst("X-Request-Id");
 		assertThat(id).matches("[A-Za-z0-9._-]{1,64}").doesNotContain("bad");
 		assertThat(onlyWorkerCall().getHeader("X-Request-Id")).isEqualTo(id);
+	}
+
+	@Test
+	void routerFunctionsAreConsultedBeforeTheActuatorsMappings(@Autowired DispatcherHandler dispatcher) {
+		// GET /generate must not pay for the actuator's annotated mappings first (generate.GenerateRoute).
+		List<HandlerMapping> mappings = dispatcher.getHandlerMappings();
+		assertThat(mappings).isNotNull();
+		List<Class<?>> order = mappings.stream().<Class<?>>map(Object::getClass).toList();
+		assertThat(order.get(0)).isEqualTo(RouterFunctionMapping.class);
+		assertThat(order).anyMatch(AbstractWebFluxEndpointHandlerMapping.class::isAssignableFrom);
 	}
 
 }

@@ -1,7 +1,10 @@
 package dev.imagegen.api;
 
+import ch.qos.logback.classic.LoggerContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -94,6 +97,13 @@ class ObservabilityTests extends SharedContextTests {
 			.contains("problem=validation-error")
 			.doesNotContain("walrus")
 			.doesNotContain("prompt=");
+	}
+
+	@Test
+	void logbackHasNoTurboFilterForEveryLevelCheckToCall() {
+		// Logback's metrics binder would add one (application.yml says why it is off).
+		LoggerContext logback = (LoggerContext) LoggerFactory.getILoggerFactory();
+		assertThat(logback.getTurboFilterList()).isEmpty();
 	}
 
 }
