@@ -6,13 +6,20 @@ import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ResponseCookie;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.reactive.function.BodyInserters;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.util.CollectionUtils;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
+import org.springframework.web.server.ServerWebExchange;
 
 /**
  * Routes {@code GET /generate}, the path every {@code <img>} and every cache hit takes, straight to
@@ -64,10 +71,48 @@ class GenerateRoute {
 
 	/** The controller's answer as it is: status, headers and the body buffer, written without a conversion. */
 	static Mono<ServerResponse> response(ResponseEntity<DataBuffer> entity) {
-		ServerResponse.BodyBuilder builder = ServerResponse.status(entity.getStatusCode())
-			.headers((headers) -> headers.putAll(entity.getHeaders()));
-		DataBuffer body = entity.getBody();
-		return (body != null) ? builder.body(BodyInserters.fromDataBuffers(Mono.just(body))) : builder.build();
+		return Mono.just(new EntityResponse(entity));
+	}
+
+	/**
+	 * A {@link ServerResponse} that writes the controller's {@link ResponseEntity} straight to the exchange.
+	 * <p>
+	 * Why not {@code ServerResponse.status(…).headers(…).body(…)}: that builder copies the headers into its own
+	 * map, copies them again into the response it builds, and once more into the exchange's response, and wraps
+	 * the buffer in a body inserter: 5 % of a cache hit's CPU samples (docs/benchmarks.md, "Fourteenth
+	 * session"). Here the headers are copied once. The builder's conditional check ({@code If-None-Match},
+	 * {@code If-Modified-Since}) is left out: the controller answers a matching {@code If-None-Match} with its
+	 * 304 before it gets here, and its answers carry no {@code Last-Modified}.
+	 */
+	record EntityResponse(ResponseEntity<DataBuffer> entity) implements ServerResponse {
+
+		private static final MultiValueMap<String, ResponseCookie> NO_COOKIES = CollectionUtils
+			.unmodifiableMultiValueMap(new LinkedMultiValueMap<>());
+
+		@Override
+		public HttpStatusCode statusCode() {
+			return this.entity.getStatusCode();
+		}
+
+		@Override
+		public HttpHeaders headers() {
+			return this.entity.getHeaders();
+		}
+
+		@Override
+		public MultiValueMap<String, ResponseCookie> cookies() {
+			return NO_COOKIES;
+		}
+
+		@Override
+		public Mono<Void> writeTo(ServerWebExchange exchange, Context context) {
+			ServerHttpResponse response = exchange.getResponse();
+			response.setStatusCode(this.entity.getStatusCode());
+			response.getHeaders().putAll(this.entity.getHeaders());
+			DataBuffer body = this.entity.getBody();
+			return (body != null) ? response.writeWith(Mono.just(body)) : response.setComplete();
+		}
+
 	}
 
 }
