@@ -96,8 +96,11 @@ class GenerateController {
 
 	private Mono<ResponseEntity<DataBuffer>> generate(ServerWebExchange exchange, GenerateRequest request) {
 		exchange.getAttributes().put(RequestContext.PROMPT_LENGTH, request.prompt().codePointCount(0, request.prompt().length()));
-		AsyncGenerations jobs = this.async.getIfAvailable();
-		if (jobs != null && AsyncGenerations.prefersAsync(exchange.getRequest().getHeaders())) {
+		// The preference first: resolving the provider costs a bean lookup (6 % of a cache hit's CPU when it was
+		// done for every request), and only a request that asks for a job needs it.
+		AsyncGenerations jobs = AsyncGenerations.prefersAsync(exchange.getRequest().getHeaders())
+				? this.async.getIfAvailable() : null;
+		if (jobs != null) {
 			// RFC 7240: the preference is honoured, so say so; the answer is the job, not the image.
 			return jobs.submit(exchange, request).map((accepted) -> ResponseEntity.status(accepted.getStatusCode())
 				.headers(accepted.getHeaders())
