@@ -16,6 +16,8 @@ import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.web.reactive.DispatcherHandler;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
+import org.springframework.web.reactive.function.server.support.ServerResponseResultHandler;
+import org.springframework.web.reactive.result.method.annotation.ResponseEntityResultHandler;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -258,13 +260,15 @@ class GenerateEndpointTests extends SharedContextTests {
 	}
 
 	@Test
-	void routerFunctionsAreConsultedBeforeTheActuatorsMappings(@Autowired DispatcherHandler dispatcher) {
+	void routerFunctionsAreConsultedBeforeTheActuatorsMappings(@Autowired DispatcherHandler dispatcher,
+			@Autowired ServerResponseResultHandler serverResponses, @Autowired ResponseEntityResultHandler entities) {
 		// GET /generate must not pay for the actuator's annotated mappings first (generate.GenerateRoute).
 		List<HandlerMapping> mappings = dispatcher.getHandlerMappings();
 		assertThat(mappings).isNotNull();
 		List<Class<?>> order = mappings.stream().<Class<?>>map(Object::getClass).toList();
 		assertThat(order.get(0)).isEqualTo(RouterFunctionMapping.class);
 		assertThat(order).anyMatch(AbstractWebFluxEndpointHandlerMapping.class::isAssignableFrom);
+		assertThat(serverResponses.getOrder()).isLessThan(entities.getOrder());
 	}
 
 }

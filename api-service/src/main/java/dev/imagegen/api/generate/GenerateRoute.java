@@ -19,6 +19,7 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.reactive.function.server.support.RouterFunctionMapping;
+import org.springframework.web.reactive.function.server.support.ServerResponseResultHandler;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -55,6 +56,11 @@ class GenerateRoute {
 			public Object postProcessBeforeInitialization(Object bean, String beanName) {
 				if (bean instanceof RouterFunctionMapping mapping) {
 					mapping.setOrder(ROUTER_FUNCTIONS_ORDER);
+				}
+				else if (bean instanceof ServerResponseResultHandler handler) {
+					// Likewise for the answer: asked first, it takes a ServerResponse at an instanceof, where the
+					// ResponseEntity handler before it looked the value's class up among the reactive adapters.
+					handler.setOrder(ROUTER_FUNCTIONS_ORDER);
 				}
 				return bean;
 			}

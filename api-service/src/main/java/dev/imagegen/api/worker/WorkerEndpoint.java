@@ -12,6 +12,9 @@ public final class WorkerEndpoint {
 
 	private final URI url;
 
+	/** {@code POST /generate}'s URI, parsed once rather than per generation. */
+	private final URI generate;
+
 	private final AtomicInteger inFlight = new AtomicInteger();
 
 	private volatile long skipUntilNanos;
@@ -20,6 +23,12 @@ public final class WorkerEndpoint {
 
 	WorkerEndpoint(URI url) {
 		this.url = url;
+		this.generate = resolve("/generate");
+	}
+
+	/** @return the URI of the worker's {@code POST /generate} */
+	URI generateUri() {
+		return this.generate;
 	}
 
 	/**

@@ -328,7 +328,7 @@ public class WorkerPool implements WorkerDispatch, DisposableBean {
 			endpoint.acquire();
 			Timer.Sample sample = Timer.start(this.meters);
 			return this.webClient.post()
-				.uri(endpoint.resolve("/generate"))
+				.uri(endpoint.generateUri())
 				.contentType(MediaType.APPLICATION_JSON)
 				.accept(MediaType.IMAGE_PNG, MediaType.IMAGE_JPEG, MediaType.APPLICATION_PROBLEM_JSON)
 				.headers((headers) -> {
