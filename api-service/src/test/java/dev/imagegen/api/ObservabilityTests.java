@@ -89,6 +89,8 @@ class ObservabilityTests extends SharedContextTests {
 			.contains("imagegen_worker_requests_seconds_count")
 			// Boot's WebClient.Builder observes the worker call too (and would propagate a trace).
 			.containsPattern("http_client_requests_seconds_count\\{[^}]*method=\"POST\"[^}]*status=\"200\"")
+			// The route's own mapping names it, as an annotated mapping would.
+			.containsPattern("http_server_requests_seconds_count\\{[^}]*method=\"GET\"[^}]*uri=\"/generate\"")
 			.doesNotContain("walrus");
 		this.client.get().uri("/actuator/info").exchange().expectStatus().isOk();
 		await().untilAsserted(() -> assertThat(output.getOut()).contains("path=/generate status=200"));
