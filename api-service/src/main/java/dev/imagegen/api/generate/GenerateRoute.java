@@ -41,7 +41,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
 class GenerateRoute {
 
 	/** Before the actuator's endpoint mapping ({@code -100}) and the router functions' ({@code -1}). */
-	static final int ORDER = -200;
+	private static final int ORDER = -200;
 
 	private static final PathPattern PATH = PathPatternParser.defaultInstance.parse("/generate");
 
@@ -61,7 +61,10 @@ class GenerateRoute {
 	record GetGenerate(GenerateController controller) {
 	}
 
-	/** {@code GET /generate} (path parameters aside, as any path pattern matches) to {@link GetGenerate}. */
+	/**
+	 * {@code GET /generate} to {@link GetGenerate}, matched as the annotated mapping and the router function matched
+	 * it: by a path pattern, which ignores path parameters ({@code /generate;x}) and takes no trailing slash.
+	 */
 	static final class GetGenerateMapping extends AbstractHandlerMapping {
 
 		private final GetGenerate handler;
