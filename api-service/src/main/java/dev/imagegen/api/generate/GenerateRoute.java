@@ -6,6 +6,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -34,8 +35,10 @@ import org.springframework.web.util.pattern.PathPatternParser;
  * adapter writes the answer with one header copy.
  * <p>
  * The controller keeps its {@code @GetMapping}: springdoc documents the operation from it, the other methods'
- * {@code 405} lists GET in {@code Allow}, and {@code HEAD} keeps its own mapping. The mapping sets what the
- * annotated one would: the best-matching pattern, which names the route in {@code http.server.requests}.
+ * {@code 405} lists GET in {@code Allow}, and {@code HEAD} keeps its own mapping. The mapping sets the
+ * best-matching handler and pattern (the pattern names the route in {@code http.server.requests}); the path has no
+ * variables. It has no CORS configuration: none is configured for the API today, and one added through
+ * {@code WebFluxConfigurer.addCorsMappings} would have to be given to this mapping as well.
  */
 @Configuration(proxyBeanMethods = false)
 class GenerateRoute {
@@ -119,9 +122,17 @@ class GenerateRoute {
 		 * conditional check left to make here.
 		 */
 		static Mono<Void> write(ResponseEntity<DataBuffer> entity, ServerHttpResponse response) {
-			response.setStatusCode(entity.getStatusCode());
-			response.getHeaders().putAll(entity.getHeaders());
 			DataBuffer body = entity.getBody();
+			try {
+				response.setStatusCode(entity.getStatusCode());
+				response.getHeaders().putAll(entity.getHeaders());
+			}
+			catch (RuntimeException ex) {
+				// Headers already committed, or a value Netty refuses: the body (a reference to a cached image's
+				// buffer, on a hit) is never written, so its reference is given back here.
+				DataBufferUtils.release(body);
+				return Mono.error(ex);
+			}
 			return (body != null) ? response.writeWith(Mono.just(body)) : response.setComplete();
 		}
 
