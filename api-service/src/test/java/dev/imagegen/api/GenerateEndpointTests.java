@@ -39,6 +39,11 @@ class GenerateEndpointTests extends SharedContextTests {
 			.withBody(image)));
 	}
 
+	/** The headers of a {@code 200} to a GET of this URI. */
+	private HttpHeaders okHeaders(String uri) {
+		return this.client.get().uri(uri).exchange().expectStatus().isOk().returnResult(byte[].class).getResponseHeaders();
+	}
+
 	private LoggedRequest onlyWorkerCall() {
 		List<LoggedRequest> calls = generateCalls();
 		assertThat(calls).hasSize(1);
@@ -155,14 +160,7 @@ class GenerateEndpointTests extends SharedContextTests {
 	@Test
 	void matchingIfNoneMatchGets304WithoutCallingTheWorker() {
 		workerAnswers(ImageFixtures.png(), "image/png", "5");
-		String etag = this.client.get()
-			.uri("/generate?prompt=cat&seed=5")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(byte[].class)
-			.getResponseHeaders()
-			.getETag();
+		String etag = okHeaders("/generate?prompt=cat&seed=5").getETag();
 		worker().resetRequests();
 		for (String ifNoneMatch : List.of(etag, "W/" + etag, "\"other\", " + etag, "*")) {
 			this.client.get()
@@ -239,14 +237,7 @@ class GenerateEndpointTests extends SharedContextTests {
 	@Test
 	void aRequestWithoutAnIdGetsARandomUuidSentToTheWorkerAndNewPerRequest() {
 		workerAnswers(ImageFixtures.png(), "image/png", "3");
-		String requestId = this.client.get()
-			.uri("/generate?prompt=owl&seed=3")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(byte[].class)
-			.getResponseHeaders()
-			.getFirst("X-Request-Id");
+		String requestId = okHeaders("/generate?prompt=owl&seed=3").getFirst("X-Request-Id");
 		assertThat(requestId).isNotNull();
 		UUID made = UUID.fromString(requestId);
 		assertThat(made.version()).isEqualTo(4);
