@@ -4,7 +4,6 @@ import reactor.core.publisher.Mono;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.Ordered;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpMethod;
@@ -50,7 +49,7 @@ class GenerateRoute {
 
 	@Bean
 	HandlerMapping generateGetMapping(GenerateController controller) {
-		GetGenerateMapping mapping = new GetGenerateMapping(new GetGenerate(controller));
+		GetGenerateMapping mapping = new GetGenerateMapping(controller);
 		mapping.setOrder(ORDER);
 		return mapping;
 	}
@@ -60,19 +59,15 @@ class GenerateRoute {
 		return new GetGenerateAdapter();
 	}
 
-	/** The handler of {@code GET /generate}: the controller's method. */
-	record GetGenerate(GenerateController controller) {
-	}
-
 	/**
-	 * {@code GET /generate} to {@link GetGenerate}, matched as the annotated mapping and the router function matched
+	 * {@code GET /generate} to the controller (the handler the adapter calls), matched as the annotated mapping and the router function matched
 	 * it: by a path pattern, which ignores path parameters ({@code /generate;x}) and takes no trailing slash.
 	 */
 	static final class GetGenerateMapping extends AbstractHandlerMapping {
 
-		private final GetGenerate handler;
+		private final GenerateController handler;
 
-		GetGenerateMapping(GetGenerate handler) {
+		GetGenerateMapping(GenerateController handler) {
 			this.handler = handler;
 		}
 
@@ -97,23 +92,19 @@ class GenerateRoute {
 	 * result handler has anything left to do. A failure of the controller (a problem) goes on as an error, to be
 	 * rendered by the access-log filter as any handler's is.
 	 */
-	static final class GetGenerateAdapter implements HandlerAdapter, Ordered {
+	static final class GetGenerateAdapter implements HandlerAdapter {
 
 		@Override
 		public boolean supports(Object handler) {
-			return handler instanceof GetGenerate;
+			// Only GetGenerateMapping hands out the controller itself; the annotated mapping hands out its methods.
+			return handler instanceof GenerateController;
 		}
 
 		@Override
 		public Mono<HandlerResult> handle(ServerWebExchange exchange, Object handler) {
-			return ((GetGenerate) handler).controller().get(exchange)
+			return ((GenerateController) handler).get(exchange)
 				.flatMap((entity) -> write(entity, exchange.getResponse()))
 				.then(Mono.empty());
-		}
-
-		@Override
-		public int getOrder() {
-			return Ordered.HIGHEST_PRECEDENCE;
 		}
 
 		/**
