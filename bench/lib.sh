@@ -30,6 +30,16 @@ cpu_seconds() {
   awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
 }
 
+# kernel_seconds PID...: the system part of cpu_seconds (time in the kernel: syscalls, copies to and from sockets).
+kernel_seconds() {
+  local total=0 pid ticks
+  for pid in "$@"; do
+    ticks=$(awk '{print $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + ticks))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
+}
+
 # jit_seconds PID: CPU seconds (user + system) so far of the JVM's JIT compiler threads (C1, C2).
 jit_seconds() {
   local total=0 task ticks

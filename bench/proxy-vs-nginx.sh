@@ -134,23 +134,25 @@ for url in "$HIT_URL" "$MISS_URL" "$STATIC_URL" "$PROXY_URL"; do loopback_only "
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 # run LABEL URL PID... : one wrk run; records req/s, p50, p99, non-2xx, CPU ms per request of the PIDs, and
-# the share of that CPU the JVM's JIT compilers took (0 for nginx): a share well above a few percent means the
-# run measured the compiler as much as the steady state.
+# the share of that CPU spent in the kernel, and the share the JVM's JIT compilers took (0 for nginx): a JIT share
+# well above a few percent means the run measured the compiler as much as the steady state.
 run() {
-  local label="$1" url="$2" out cpu0 cpu1 jit0=0 jit1=0
+  local label="$1" url="$2" out cpu0 cpu1 sys0 sys1 jit0=0 jit1=0
   shift 2
   loopback_only "$url"
   cpu0=$(cpu_seconds "$@")
+  sys0=$(kernel_seconds "$@")
   [[ "$label" != api-* ]] || jit0=$(jit_seconds "$1")
   out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency "$url")"
   cpu1=$(cpu_seconds "$@")
+  sys1=$(kernel_seconds "$@")
   [[ "$label" != api-* ]] || jit1=$(jit_seconds "$1")
-  awk -v label="$label" -v c0="$cpu0" -v c1="$cpu1" -v j0="$jit0" -v j1="$jit1" '
+  awk -v label="$label" -v c0="$cpu0" -v c1="$cpu1" -v s0="$sys0" -v s1="$sys1" -v j0="$jit0" -v j1="$jit1" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 } $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
     /requests in/ { n = $1 } /Non-2xx/ { bad = $NF }
-    END { printf "%s %s %.2f %.2f %d %.3f %.3f\n", label, rps, p50, p99, bad + 0, (n > 0) ? (c1 - c0) * 1000 / n : 0,
-          (c1 > c0) ? (j1 - j0) / (c1 - c0) : 0 }' \
+    END { printf "%s %s %.2f %.2f %d %.3f %.3f %.3f\n", label, rps, p50, p99, bad + 0, (n > 0) ? (c1 - c0) * 1000 / n : 0,
+          (c1 > c0) ? (j1 - j0) / (c1 - c0) : 0, (c1 > c0) ? (s1 - s0) / (c1 - c0) : 0 }' \
     <<<"$out" >>"$WORK/runs"
   printf '%s\n' "$out" >>"$WORK/wrk.txt"
 }
@@ -178,22 +180,23 @@ python3 - "$WORK/runs" <<PY | tee "$RESULTS/$STAMP-proxy-vs-nginx.md"
 import sys, collections
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    label, rps, p50, p99, bad, cpu, jit = line.split()
-    runs[label].append((float(rps), float(p50), float(p99), int(bad), float(cpu), float(jit)))
+    label, rps, p50, p99, bad, cpu, jit, kernel = line.split()
+    runs[label].append((float(rps), float(p50), float(p99), int(bad), float(cpu), float(jit), float(kernel)))
 mean = lambda label, i: sum(r[i] for r in runs[label]) / len(runs[label])
 print("$(machine_line)")
 print("Run $STAMP: image $IMAGE_BYTES bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION per run after a $WARMUP warm-up of each API path, load average $LOAD_BEFORE -> $LOAD_AFTER")
 print("API flags: \`$API_JAVA_OPTS\`; IMAGE_CACHE_SIZE=${IMAGE_CACHE_SIZE:-32MB}")
 print()
-print("| path | nginx req/s | API req/s | ratio | target | nginx p50 / p99 | API p50 / p99 | CPU ms/request nginx / API | API CPU in its JIT |")
-print("|---|---:|---:|---:|---:|---|---|---|---:|")
+print("| path | nginx req/s | API req/s | ratio | target | nginx p50 / p99 | API p50 / p99 | CPU ms/request nginx / API | of it in the kernel | API CPU in its JIT |")
+print("|---|---:|---:|---:|---:|---|---|---|---|---:|")
 for name, ng, api, target in (("cache hit vs static file", "nginx-static", "api-hit", 0.5),
                               ("miss path vs proxy_pass", "nginx-proxy", "api-miss", 0.8)):
     ratio = mean(api, 0) / mean(ng, 0)
     bad = sum(r[3] for r in runs[api]) + sum(r[3] for r in runs[ng])
     print(f"| {name} | {mean(ng, 0):,.0f} | {mean(api, 0):,.0f} | **{ratio:.2f}** | {target} "
           f"{'met' if ratio >= target else 'not met'} | {mean(ng, 1):.2f} / {mean(ng, 2):.2f} ms "
-          f"| {mean(api, 1):.2f} / {mean(api, 2):.2f} ms | {mean(ng, 4):.3f} / {mean(api, 4):.3f} | {mean(api, 5):.0%} |"
+          f"| {mean(api, 1):.2f} / {mean(api, 2):.2f} ms | {mean(ng, 4):.3f} / {mean(api, 4):.3f} "
+          f"| {mean(ng, 6):.0%} / {mean(api, 6):.0%} | {mean(api, 5):.0%} |"
           + (f" ({bad} non-2xx!)" if bad else ""))
 print()
 print("nginx figures are the mean of a run before and after the API's. API: ready after ${READY_S} s, "
