@@ -54,6 +54,11 @@ final class JobQueue {
 	private void enter(Ticket ticket, MonoSink<Void> sink) {
 		boolean now;
 		synchronized (this) {
+			if (ticket.left) {
+				// Cancelled while subscribing: Mono.create calls this after the cancel's doFinally has left, so a
+				// slot taken now would never be given back.
+				return;
+			}
 			ticket.sink = sink;
 			now = this.running < this.maxRunning && this.waiting.isEmpty();
 			if (now) {

@@ -102,7 +102,15 @@ final class JobService implements AsyncGenerations {
 		Gauge.builder("imagegen.jobs.waiting", queue, JobQueue::waiting)
 			.description("Jobs waiting in the API's own queue for their turn to go to a worker")
 			.register(meters);
-		store.cancelRequests().subscribe((id) -> this.store.owned(id).ifPresent(this::cancelOwned));
+		// One failed cancel must not end this subscription: every later cancellation from elsewhere would be lost.
+		store.cancelRequests().subscribe((id) -> {
+			try {
+				this.store.owned(id).ifPresent(this::cancelOwned);
+			}
+			catch (RuntimeException ex) {
+				logger.error("Could not cancel job {} as another replica asked", id, ex);
+			}
+		}, (ex) -> logger.error("Job cancellations from other replicas are no longer acted on", ex));
 	}
 
 	@Override

@@ -168,6 +168,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	/** The longest a caller waits for a job's states to reach Redis: Lettuce's command timeout and a margin. */
 	private static final Duration SAVED_WAIT = Duration.ofSeconds(3);
 
+	/** How often a replica that asked a busy owner to cancel a job looks whether it has. */
+	private static final Duration ENDED_POLL = Duration.ofMillis(50);
+
 	private static final long SAVED = 1;
 
 	private static final long ENDED_ELSEWHERE = -1;
@@ -257,8 +260,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			.flatMap((listeners) -> listeners.receiveLater(ChannelTopic.of(cancelChannel())))
 			.doOnNext((subscribed) -> this.listening.tryEmitEmpty())
 			.flatMapMany((messages) -> messages))
+			.doOnNext((message) -> requestCancel(message.getMessage()))
 			.retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(500)).maxBackoff(Duration.ofSeconds(5)))
-			.subscribe((message) -> requestCancel(message.getMessage()));
+			.subscribe(null, (ex) -> logger.error("Job cancellations from other replicas are no longer received", ex));
 	}
 
 	/**
@@ -394,19 +398,34 @@ final class RedisJobStore implements JobStore, DisposableBean {
 					null);
 			return compareAndSet(stored, JobStatus.CANCELLED, json, null, null).flatMap((result) -> {
 				if (result.isEmpty()) {
-					return (attempts > 1) ? cancelElsewhere(id, attempts - 1) : read(id).map(Stored::view);
+					// The owner changed the job between each read and write here: it is alive and busy with it.
+					// Its own cancel path writes the cancelled state, so ask it, and answer once that is in Redis.
+					return (attempts > 1) ? cancelElsewhere(id, attempts - 1)
+							: tellOwner(stored, false).then(endedBy(id, SAVED_WAIT));
 				}
-				return tellOwner(stored).thenReturn(result.get());
+				return tellOwner(stored, true).thenReturn(result.get());
 			});
 		});
 	}
 
 	/**
-	 * After a cancellation written here: the owner stops the generation (its own cancel path); the worker is told
-	 * not to start it, or to abandon it, in any case ({@code P:cancel:{gen}}), which also covers an owner that is
-	 * gone. A cancellation nobody received is counted here.
+	 * The job as soon as it has ended in Redis, polled for at most {@code wait}; then as it is.
 	 */
-	private Mono<Void> tellOwner(Stored stored) {
+	private Mono<JobView> endedBy(String id, Duration wait) {
+		long polls = Math.max(1, wait.toMillis() / ENDED_POLL.toMillis());
+		return Mono.defer(() -> read(id))
+			.map(Stored::view)
+			.filter(JobView::terminal)
+			.repeatWhenEmpty((empty) -> empty.delayElements(ENDED_POLL).take(polls))
+			.switchIfEmpty(Mono.defer(() -> read(id).map(Stored::view)));
+	}
+
+	/**
+	 * After a cancellation written here (or asked of a busy owner): the owner stops the generation (its own cancel
+	 * path); the worker is told not to start it, or to abandon it, in any case ({@code P:cancel:{gen}}), which also
+	 * covers an owner that is gone. A cancellation written here that nobody received is counted here.
+	 */
+	private Mono<Void> tellOwner(Stored stored, boolean written) {
 		Mono<Long> told = this.redis.convertAndSend(cancelChannel(stored.owner()), JobHash.utf8(stored.view().id()));
 		Mono<Boolean> worker = Mono.empty();
 		if (stored.generation() != null && stored.deadline() != null) {
@@ -417,7 +436,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			}
 		}
 		return told.flatMap((receivers) -> {
-			if (receivers == 0) {
+			if (receivers == 0 && written) {
 				endedHere(JobStatus.CANCELLED);
 			}
 			return Mono.empty();
@@ -634,9 +653,23 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			.then();
 	}
 
+	/**
+	 * Called on Lettuce's threads (the pub/sub listener's, and the shared connection's for a heartbeat or a write
+	 * that found the job ended elsewhere). The lock makes them take turns: the subscriber's work (the cancel, the
+	 * next job's start) can outlast any spin a failure handler would allow, and an emission that threw would end
+	 * the listener's subscription for good. The sink lets the same thread in again.
+	 */
 	private void requestCancel(String id) {
-		if (this.owned.containsKey(id)) {
-			this.cancelRequests.emitNext(id, Sinks.EmitFailureHandler.busyLooping(Duration.ofMillis(100)));
+		if (!this.owned.containsKey(id)) {
+			return;
+		}
+		Sinks.EmitResult result;
+		synchronized (this.cancelRequests) {
+			result = this.cancelRequests.tryEmitNext(id);
+		}
+		if (result.isFailure()) {
+			// The heartbeat reports the job as ended elsewhere again within a third of the owner heartbeat.
+			logger.warn("Could not pass on the cancellation of job {}: {}", id, result);
 		}
 	}
 
