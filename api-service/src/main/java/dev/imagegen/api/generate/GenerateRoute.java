@@ -46,7 +46,8 @@ class GenerateRoute {
 	/** Before the actuator's endpoint mapping ({@code -100}) and the router functions' ({@code -1}). */
 	private static final int ORDER = -200;
 
-	private static final PathPattern PATH = PathPatternParser.defaultInstance.parse("/generate");
+	/** The same path as the controller's {@code @GetMapping} (GenerateRouteTests checks). */
+	static final PathPattern PATH = PathPatternParser.defaultInstance.parse("/generate");
 
 	@Bean
 	HandlerMapping generateGetMapping(GenerateController controller) {
