@@ -195,6 +195,18 @@ class JobsRedisTests {
 		return job(replica, id, this.json).get("status").stringValue();
 	}
 
+	/** {@code DELETE /jobs/{id}} on a replica answers the job, cancelled. */
+	private static void expectCancelled(WebTestClient replica, String id) {
+		replica.delete()
+			.uri("/jobs/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isAccepted()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("cancelled");
+	}
+
 	private Flux<ServerSentEvent<String>> events(WebTestClient replica, String id) {
 		return replica.get()
 			.uri("/jobs/{id}/events", id)
@@ -283,14 +295,7 @@ class JobsRedisTests {
 		RedisWorkerDouble.Entry call = nextEntry("a cancelled fox");
 		worker.progress(call, WORKER, "generating", null, null);
 		await().atMost(10, TimeUnit.SECONDS).until(() -> status(this.other, id).equals("running"));
-		this.other.delete()
-			.uri("/jobs/{id}", id)
-			.exchange()
-			.expectStatus()
-			.isAccepted()
-			.expectBody()
-			.jsonPath("$.status")
-			.isEqualTo("cancelled");
+		expectCancelled(this.other, id);
 		assertThat(status(this.client, id)).isEqualTo("cancelled");
 		// The owner stopped the generation: its one worker slot is free for the next job.
 		await().atMost(10, TimeUnit.SECONDS).until(() -> finished("cancelled") == cancelledBefore + 1);
@@ -332,14 +337,7 @@ class JobsRedisTests {
 		assertThat(plain.opsForZSet().zCard(index)).isEqualTo(before + 2);
 		for (String id : new String[] { first, second }) {
 			// Cancelled on its owner (replica A) through Redis, not merely asked to be.
-			this.other.delete()
-				.uri("/jobs/{id}", id)
-				.exchange()
-				.expectStatus()
-				.isAccepted()
-				.expectBody()
-				.jsonPath("$.status")
-				.isEqualTo("cancelled");
+			expectCancelled(this.other, id);
 		}
 	}
 
