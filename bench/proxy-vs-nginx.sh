@@ -187,7 +187,7 @@ print("$(machine_line)")
 print("Run $STAMP: image $IMAGE_BYTES bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION per run after a $WARMUP warm-up of each API path, load average $LOAD_BEFORE -> $LOAD_AFTER")
 print("API flags: \`$API_JAVA_OPTS\`; IMAGE_CACHE_SIZE=${IMAGE_CACHE_SIZE:-32MB}")
 print()
-print("| path | nginx req/s | API req/s | ratio | target | nginx p50 / p99 | API p50 / p99 | CPU ms/request nginx / API | of it in the kernel | API CPU in its JIT |")
+print("| path | nginx req/s | API req/s | ratio | target | nginx p50 / p99 | API p50 / p99 | CPU ms/request nginx / API | of it in the kernel, nginx / API | API CPU in its JIT |")
 print("|---|---:|---:|---:|---:|---|---|---|---|---:|")
 for name, ng, api, target in (("cache hit vs static file", "nginx-static", "api-hit", 0.5),
                               ("miss path vs proxy_pass", "nginx-proxy", "api-miss", 0.8)):

@@ -386,10 +386,16 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	@Override
 	public Mono<JobView> cancelElsewhere(String id) {
-		return cancelElsewhere(id, CAS_ATTEMPTS).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
+		return cancelElsewhere(id, CAS_ATTEMPTS, false).subscribeOn(OFF_LOOP).onErrorMap(RedisJobStore::unavailable);
 	}
 
-	private Mono<JobView> cancelElsewhere(String id, int attempts) {
+	/**
+	 * Compare-and-set of the cancelled state, {@code attempts} times. When the owner changed the job between each
+	 * read and write (it is alive and busy with it), the owner is asked to cancel it (its own cancel path writes the
+	 * state and tells the worker) and the answer waits until that is in Redis; an owner that did not hear (its
+	 * listener reconnecting) gets one more round of compare-and-set.
+	 */
+	private Mono<JobView> cancelElsewhere(String id, int attempts, boolean ownerAsked) {
 		return read(id).flatMap((stored) -> {
 			if (stored.view().terminal()) {
 				return Mono.just(stored.view());
@@ -398,12 +404,16 @@ final class RedisJobStore implements JobStore, DisposableBean {
 					null);
 			return compareAndSet(stored, JobStatus.CANCELLED, json, null, null).flatMap((result) -> {
 				if (result.isEmpty()) {
-					// The owner changed the job between each read and write here: it is alive and busy with it.
-					// Its own cancel path writes the cancelled state, so ask it, and answer once that is in Redis.
-					return (attempts > 1) ? cancelElsewhere(id, attempts - 1)
-							: tellOwner(stored, false).then(endedBy(id, SAVED_WAIT));
+					if (attempts > 1) {
+						return cancelElsewhere(id, attempts - 1, ownerAsked);
+					}
+					if (ownerAsked) {
+						return read(id).map(Stored::view);
+					}
+					return askOwner(stored).flatMap((heard) -> (heard ? endedBy(id, SAVED_WAIT) : read(id).map(Stored::view)))
+						.flatMap((view) -> view.terminal() ? Mono.just(view) : cancelElsewhere(id, CAS_ATTEMPTS, true));
 				}
-				return tellOwner(stored, true).thenReturn(result.get());
+				return tellOwner(stored).thenReturn(result.get());
 			});
 		});
 	}
@@ -421,11 +431,20 @@ final class RedisJobStore implements JobStore, DisposableBean {
 	}
 
 	/**
-	 * After a cancellation written here (or asked of a busy owner): the owner stops the generation (its own cancel
-	 * path); the worker is told not to start it, or to abandon it, in any case ({@code P:cancel:{gen}}), which also
-	 * covers an owner that is gone. A cancellation written here that nobody received is counted here.
+	 * Asks the owner to cancel a job it keeps changing, without writing anything.
+	 * @return whether a replica received the request
 	 */
-	private Mono<Void> tellOwner(Stored stored, boolean written) {
+	private Mono<Boolean> askOwner(Stored stored) {
+		return this.redis.convertAndSend(cancelChannel(stored.owner()), JobHash.utf8(stored.view().id()))
+			.map((receivers) -> receivers > 0);
+	}
+
+	/**
+	 * After a cancellation written here: the owner stops the generation (its own cancel path); the worker is told
+	 * not to start it, or to abandon it, in any case ({@code P:cancel:{gen}}), which also covers an owner that is
+	 * gone. A cancellation nobody received is counted here.
+	 */
+	private Mono<Void> tellOwner(Stored stored) {
 		Mono<Long> told = this.redis.convertAndSend(cancelChannel(stored.owner()), JobHash.utf8(stored.view().id()));
 		Mono<Boolean> worker = Mono.empty();
 		if (stored.generation() != null && stored.deadline() != null) {
@@ -436,7 +455,7 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			}
 		}
 		return told.flatMap((receivers) -> {
-			if (receivers == 0 && written) {
+			if (receivers == 0) {
 				endedHere(JobStatus.CANCELLED);
 			}
 			return Mono.empty();
@@ -483,7 +502,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 		}
 		this.heartbeat.dispose();
 		this.cancelListener.dispose();
-		this.cancelRequests.tryEmitComplete();
+		synchronized (this.cancelRequests) {
+			this.cancelRequests.tryEmitComplete();
+		}
 		try {
 			// Its jobs are resolved by other replicas at once rather than after the heartbeat's lifetime.
 			this.redis.delete(heartbeatKey(this.replicaId)).block(Duration.ofSeconds(3));
@@ -668,7 +689,8 @@ final class RedisJobStore implements JobStore, DisposableBean {
 			result = this.cancelRequests.tryEmitNext(id);
 		}
 		if (result.isFailure()) {
-			// The heartbeat reports the job as ended elsewhere again within a third of the owner heartbeat.
+			// A cancellation written elsewhere comes again with the next heartbeat; one only asked for is retried
+			// by the asking replica's compare-and-set.
 			logger.warn("Could not pass on the cancellation of job {}: {}", id, result);
 		}
 	}

@@ -140,7 +140,8 @@ class JobsRedisTests {
 
 	private double jobsOnA(String status) {
 		var gauge = this.meters.find("imagegen.jobs.current").tag("status", status).gauge();
-		return (gauge != null) ? gauge.value() : 0;
+		assertThat(gauge).as("imagegen.jobs.current{status=%s}", status).isNotNull();
+		return gauge.value();
 	}
 
 	/**
@@ -336,7 +337,7 @@ class JobsRedisTests {
 			.isEqualTo(PROBLEMS + "too-many-concurrent");
 		assertThat(plain.opsForZSet().zCard(index)).isEqualTo(before + 2);
 		for (String id : new String[] { first, second }) {
-			// Cancelled on its owner (replica A) through Redis, not merely asked to be.
+			// The answer is the cancelled job; the check after each test sees that replica A stopped it too.
 			expectCancelled(this.other, id);
 		}
 	}

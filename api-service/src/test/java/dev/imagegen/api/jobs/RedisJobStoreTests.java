@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -193,6 +194,43 @@ class RedisJobStoreTests {
 		assertThat(other.find(job.id()).block().status()).isEqualTo(JobStatus.CANCELLED);
 		assertThat(other.cancelElsewhere(job.id()).block().status()).isEqualTo(JobStatus.CANCELLED);
 		assertThat(other.cancelElsewhere("nope").blockOptional()).isEmpty();
+	}
+
+	@Test
+	void aCancelOfAJobItsOwnerKeepsChangingEndsItCancelled() throws InterruptedException {
+		RedisJobStore owner = replica();
+		RedisJobStore other = replica();
+		owner.cancelRequests().subscribe((id) -> owner.owned(id).ifPresent(Job::cancel));
+		owner.listening().block(Duration.ofSeconds(10));
+		// Several jobs, since how often the other replica's compare-and-set loses depends on timing.
+		for (int round = 0; round < 8; round++) {
+			Job job = newJob();
+			owner.add(job).block();
+			job.dispatchedAs("fedcba9876543210fedcba987654321" + round, Clock.systemUTC().instant().plusSeconds(60));
+			owner.saved(job).block();
+			// A new state every few hundred microseconds: the other replica's compare-and-set often loses every
+			// attempt, and then it has to ask the owner, which cancels the job itself.
+			long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+			Thread busy = new Thread(() -> {
+				for (int position = 1; job.status() != JobStatus.CANCELLED && System.nanoTime() < until; position++) {
+					job.progress(new WorkerProgress("generating", null, position));
+					LockSupport.parkNanos(100_000);
+				}
+			}, "busy-owner");
+			busy.setDaemon(true);
+			busy.start();
+			try {
+				LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+				JobView cancelled = other.cancelElsewhere(job.id()).block(Duration.ofSeconds(15));
+				assertThat(cancelled.status()).as("round %d", round).isEqualTo(JobStatus.CANCELLED);
+				await().atMost(10, TimeUnit.SECONDS).until(() -> job.status() == JobStatus.CANCELLED);
+				await().atMost(10, TimeUnit.SECONDS)
+					.until(() -> other.find(job.id()).block().status() == JobStatus.CANCELLED);
+			}
+			finally {
+				busy.join(Duration.ofSeconds(10).toMillis());
+			}
+		}
 	}
 
 	@Test
