@@ -410,7 +410,8 @@ final class RedisJobStore implements JobStore, DisposableBean {
 					if (ownerAsked) {
 						return read(id).map(Stored::view);
 					}
-					return askOwner(stored).flatMap((heard) -> (heard ? endedBy(id, SAVED_WAIT) : read(id).map(Stored::view)))
+					return askOwner(stored)
+						.flatMap((heard) -> heard ? endedBy(id, SAVED_WAIT) : read(id).map(Stored::view))
 						.flatMap((view) -> view.terminal() ? Mono.just(view) : cancelElsewhere(id, CAS_ATTEMPTS, true));
 				}
 				return tellOwner(stored).thenReturn(result.get());
