@@ -62,8 +62,8 @@ class GenerateRoute {
 	}
 
 	/**
-	 * {@code GET /generate} to the controller (the handler the adapter calls), matched as the annotated mapping and the router function matched
-	 * it: by a path pattern, which ignores path parameters ({@code /generate;x}) and takes no trailing slash.
+	 * {@code GET /generate} to the controller (the handler the adapter calls), matched as the annotated mapping
+	 * matches it: by a path pattern, which ignores path parameters ({@code /generate;x}) and takes no trailing slash.
 	 */
 	static final class GetGenerateMapping extends AbstractHandlerMapping {
 

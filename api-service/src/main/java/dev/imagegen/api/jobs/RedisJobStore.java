@@ -465,7 +465,8 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	@Override
 	public Flux<String> cancelRequests() {
-		return this.cancelRequests.asFlux();
+		// The cancel and the start of the next job run off Lettuce's threads, which emit here.
+		return this.cancelRequests.asFlux().publishOn(OFF_LOOP);
 	}
 
 	@Override
@@ -677,9 +678,9 @@ final class RedisJobStore implements JobStore, DisposableBean {
 
 	/**
 	 * Called on Lettuce's threads (the pub/sub listener's, and the shared connection's for a heartbeat or a write
-	 * that found the job ended elsewhere). The lock makes them take turns: the subscriber's work (the cancel, the
-	 * next job's start) can outlast any spin a failure handler would allow, and an emission that threw would end
-	 * the listener's subscription for good. The sink lets the same thread in again.
+	 * that found the job ended elsewhere). The lock makes them take turns for the hand-over to the subscriber's
+	 * thread ({@link #cancelRequests()}), where a failure handler's spin could run out under load and an emission
+	 * that threw would end the listener's subscription for good.
 	 */
 	private void requestCancel(String id) {
 		if (!this.owned.containsKey(id)) {
